@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` and `make test`. The Dockerfile runs the same
+# `install-prod` and `train-sample` targets, so CI exercises the image's steps.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA ?= data/sample_customers.csv
+MODELS ?= models
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install install-prod train-sample run test lint bench clean
+
+$(VENV)/.installed-dev: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed-dev
+
+# Non-editable install of the runtime dependencies only (what the image ships).
+install-prod:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --no-cache-dir --upgrade pip
+	$(BIN)/python -m pip install --quiet --no-cache-dir .
+
+# Train on the bundled sample unless a model is already published.
+train-sample:
+	test -f $(MODELS)/LATEST || $(BIN)/segments train --data $(DATA) --models-dir $(MODELS)
+
+run: install train-sample
+	@echo "API docs: http://$(HOST):$(PORT)/docs"
+	$(BIN)/segments serve --host $(HOST) --port $(PORT) --models-dir $(MODELS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/train.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

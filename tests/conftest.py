@@ -1,0 +1,46 @@
+"""Shared fixtures: the classic data file and artifacts trained once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from training.train import TrainOptions, TrainResult, train
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASSIC = ROOT.parent / "shared" / "data" / "mall_customers.csv"
+SAMPLE = ROOT / "data" / "sample_customers.csv"
+
+
+def classic_or_skip() -> Path:
+    """The classic Mall Customers file; skip where absent, but never under CI."""
+    if CLASSIC.is_file():
+        return CLASSIC
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but the classic data file is missing: {CLASSIC}")
+    pytest.skip(f"classic data file not found at {CLASSIC}")
+
+
+@pytest.fixture(scope="session")
+def classic_path() -> Path:
+    return classic_or_skip()
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One models folder for the session's trained artifacts (read-only for tests)."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def classic_model(models_dir: Path) -> TrainResult:
+    """The default-spec model trained on the classic file (the sample file where absent)."""
+    if CLASSIC.is_file():
+        data = CLASSIC
+    elif os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but the classic data file is missing: {CLASSIC}")
+    else:
+        data = SAMPLE
+    return train(TrainOptions(data=data, models_dir=models_dir, report=False))

@@ -1,0 +1,182 @@
+"""The ``segments`` command: train, sample-data (and the service's assign / serve / report).
+
+Every expected failure prints one ``error: ...`` line to stderr and exits with code 2;
+nothing expected ever shows a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from training.artifact import ArtifactError
+from training.data import DataError
+from training.profiling import NamesError
+from training.spec import SpecError
+
+app = typer.Typer(
+    help="Customer segmentation: train a model on a customer file, then serve or apply it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+EXIT_USAGE = 2
+
+
+def fail(message: str) -> NoReturn:
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the project's expected errors into one clear line and exit code 2."""
+    from training.train import TrainingError
+
+    try:
+        yield
+    except (SpecError, DataError, TrainingError, ArtifactError, NamesError) as exc:
+        fail(str(exc))
+
+
+def _sweep_progress(total: int) -> tuple[Progress, Callable[[int], None]]:
+    progress = Progress(
+        TextColumn("choosing k"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("k={task.fields[k]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = progress.add_task("sweep", total=total, k="-")
+    return progress, lambda k: progress.update(task, advance=1, k=k)
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="Customer file (.csv or .parquet).")],
+    spec: Annotated[
+        str, typer.Option(help="Bundled spec name (mall, mall-full) or a TOML file.")
+    ] = "mall",
+    k: Annotated[str, typer.Option(help="'auto' to choose k, or a number to force it.")] = "auto",
+    k_min: Annotated[int, typer.Option(help="Smallest k to consider.")] = 2,
+    k_max: Annotated[int, typer.Option(help="Largest k to consider.")] = 10,
+    models_dir: Annotated[Path, typer.Option(help="Where artifacts are published.")] = Path(
+        "models"
+    ),
+    names: Annotated[
+        Path | None, typer.Option(help="JSON/TOML file overriding segment names.")
+    ] = None,
+    min_share: Annotated[
+        float, typer.Option(help="Smallest segment share worth a campaign.")
+    ] = 0.05,
+    seed: Annotated[int, typer.Option(help="random_state for K-Means and sampling.")] = 42,
+    report: Annotated[bool, typer.Option(help="Write the HTML report into the artifact.")] = True,
+) -> None:
+    """Train a segmentation model and publish a versioned artifact."""
+    from training.train import TrainOptions
+    from training.train import train as run_training
+
+    if k != "auto" and not k.isdigit():
+        fail(f"--k {k!r} is invalid: use 'auto' or a whole number >= 2")
+    options = TrainOptions(
+        data=data,
+        spec=spec,
+        k=None if k == "auto" else int(k),
+        k_min=k_min,
+        k_max=k_max,
+        models_dir=models_dir,
+        names=names,
+        min_share=min_share,
+        random_state=seed,
+        report=report,
+    )
+    with user_errors():
+        n_k = len(options.k_range())
+        progress, on_k = _sweep_progress(n_k)
+        with progress:
+            result = run_training(options, on_k=on_k)
+    _print_result(result)
+
+
+def _print_result(result: object) -> None:
+    from training.train import TrainResult
+
+    assert isinstance(result, TrainResult)
+    m, cleaning = result.manifest, result.cleaning
+    out.print(
+        f"rows: {cleaning.rows_read} read, {cleaning.rows_kept} kept, "
+        f"{len(cleaning.rejected)} rejected ({cleaning.duplicates} duplicate ids)"
+    )
+    for reason, count in list(cleaning.reason_counts().items())[:5]:
+        out.print(f"  rejected for {reason}: {count}")
+    imputed = {k: v for k, v in cleaning.missing.items() if v}
+    if imputed:
+        out.print(
+            "missing values (imputed in the pipeline): "
+            + ", ".join(f"{k}={v}" for k, v in imputed.items())
+        )
+    table = Table(title="choosing k")
+    for column in ("k", "WCSS", "silhouette", "Calinski-H", "Davies-B", "stability", "min share"):
+        table.add_column(column, justify="right")
+    for row in m.selection.table:
+        mark = " *" if row.k == m.n_clusters else ""
+        table.add_row(
+            f"{row.k}{mark}",
+            f"{row.wcss:.1f}",
+            f"{row.silhouette:.3f}",
+            f"{row.calinski_harabasz:.1f}",
+            f"{row.davies_bouldin:.3f}",
+            f"{row.stability:.2f}",
+            f"{row.min_share:.1%}",
+        )
+    out.print(table)
+    out.print(f"chosen k={m.n_clusters}: {m.selection.reason}", soft_wrap=True)
+    out.print("segments:")
+    for seg in result.profile.segments:
+        out.print(
+            f"  {seg.segment_id}  {seg.name:<40} {seg.share:6.1%}  ({seg.size})", highlight=False
+        )
+    out.print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()))
+    out.print(f"artifact: {result.path}")
+
+
+@app.command("sample-data")
+def sample_data(
+    out_path: Annotated[
+        Path, typer.Option("--out", help="Where to write the CSV or Parquet file.")
+    ],
+    rows: Annotated[int, typer.Option(help="Number of customers.", min=1)] = 2000,
+    seed: Annotated[int, typer.Option(help="Same seed, same file.")] = 0,
+    clean: Annotated[
+        bool, typer.Option("--clean", help="Leave out missing and invalid values.")
+    ] = False,
+) -> None:
+    """Write a synthetic mall-customers file (CSV or Parquet by extension)."""
+    from training.sample import generate_customers
+
+    frame = generate_customers(rows, seed=seed, dirty=not clean)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    if out_path.suffix.lower() in {".parquet", ".pq"}:
+        frame.astype("string").to_parquet(out_path, index=False)
+    elif out_path.suffix.lower() == ".csv":
+        frame.to_csv(out_path, index=False)
+    else:
+        fail(f"--out {out_path}: use a .csv or .parquet file name")
+    out.print(f"wrote {rows} customers to {out_path}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    app()

@@ -1,0 +1,184 @@
+"""Fast, vectorised assignment of customers to segments from a fitted pipeline.
+
+At load, the fitted pipeline is reduced to plain arrays (imputation values, scaler mean and
+scale, one-hot categories, centroids); :meth:`Scorer.assign` then works on whole numpy
+columns with no pandas, which is what the service calls per request. :meth:`Scorer.verify`
+checks that it agrees exactly with ``Pipeline.predict`` on the training rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from training.artifact import CLEANED, Artifact, ArtifactError
+from training.spec import SegmentationSpec, parse_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Assignments", "Scorer", "load_scorer", "read_cleaned"]
+
+
+@dataclass(frozen=True)
+class Assignments:
+    """Per-row results of :meth:`Scorer.assign`, each an array of shape (n_samples,)."""
+
+    segment: np.ndarray
+    distance: np.ndarray
+    confidence: np.ndarray
+    atypical: np.ndarray
+    imputed: dict[str, np.ndarray]
+
+    def imputed_fields(self, row: int) -> list[str]:
+        return [name for name, mask in self.imputed.items() if mask[row]]
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Nearest-centroid assignment equivalent to the fitted pipeline's ``predict``."""
+
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    fill_numeric: np.ndarray  # (n_numeric,)
+    mean: np.ndarray  # (n_numeric,)
+    scale: np.ndarray  # (n_numeric,)
+    fill_categorical: tuple[str, ...]
+    categories: tuple[tuple[str, ...], ...]
+    centroids: np.ndarray  # (n_clusters, n_features_out)
+    p99: np.ndarray  # (n_clusters,) training distance p99 per segment
+
+    @classmethod
+    def from_pipeline(
+        cls, pipeline: Pipeline, spec: SegmentationSpec, p99: Sequence[float]
+    ) -> Scorer:
+        pre = pipeline.named_steps["preprocess"]
+        kmeans = pipeline.named_steps["kmeans"]
+        fitted = dict(pre.named_transformers_)
+        fill_num = mean = scale = np.empty(0)
+        fill_cat: tuple[str, ...] = ()
+        categories: tuple[tuple[str, ...], ...] = ()
+        if spec.numeric_cluster:
+            num = fitted["num"]
+            fill_num = num.named_steps["impute"].statistics_.astype(np.float64)
+            scaler = num.named_steps["scale"]
+            mean, scale = scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
+        if spec.categorical_cluster:
+            cat = fitted["cat"]
+            fill_cat = tuple(str(v) for v in cat.named_steps["impute"].statistics_)
+            categories = tuple(tuple(map(str, c)) for c in cat.named_steps["onehot"].categories_)
+        return cls(
+            numeric=tuple(spec.numeric_cluster),
+            categorical=tuple(spec.categorical_cluster),
+            fill_numeric=fill_num,
+            mean=mean,
+            scale=scale,
+            fill_categorical=fill_cat,
+            categories=categories,
+            centroids=np.asarray(kmeans.cluster_centers_, dtype=np.float64),
+            p99=np.asarray(p99, dtype=np.float64),
+        )
+
+    @classmethod
+    def from_artifact(cls, artifact: Artifact) -> Scorer:
+        spec = parse_spec(artifact.manifest.spec, "manifest")
+        k = artifact.manifest.n_clusters
+        pct = artifact.manifest.distance_percentiles
+        p99 = [pct.get(str(i), {}).get("p99", np.inf) for i in range(k)]
+        return cls.from_pipeline(artifact.pipeline, spec, p99)
+
+    @property
+    def n_clusters(self) -> int:
+        return len(self.centroids)
+
+    def transform(
+        self, columns: Mapping[str, Sequence[object] | np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Impute, scale and one-hot ``columns`` (name -> values, None/NaN = missing).
+
+        Returns the design matrix of shape (n_samples, n_features_out) and, per cluster
+        feature, a boolean mask of the rows where it was imputed.
+        """
+        parts: list[np.ndarray] = []
+        imputed: dict[str, np.ndarray] = {}
+        if self.numeric:
+            X = np.column_stack(
+                [np.asarray(columns[name], dtype=np.float64) for name in self.numeric]
+            )
+            missing = np.isnan(X)
+            X = np.where(missing, self.fill_numeric, X)
+            parts.append((X - self.mean) / self.scale)
+            imputed.update({name: missing[:, i] for i, name in enumerate(self.numeric)})
+        for name, fill, cats in zip(
+            self.categorical, self.fill_categorical, self.categories, strict=True
+        ):
+            values = np.asarray(columns[name], dtype=object)
+            missing = np.array([v is None or v != v for v in values], dtype=bool)
+            values = np.where(missing, fill, values)
+            parts.append(
+                (values[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64)
+            )
+            imputed[name] = missing
+        return np.hstack(parts), imputed
+
+    def assign(self, columns: Mapping[str, Sequence[object] | np.ndarray]) -> Assignments:
+        """Assign every row of ``columns`` to its nearest segment."""
+        X, imputed = self.transform(columns)
+        # Same expansion as sklearn's euclidean distances, so labels match predict() exactly.
+        sq = (
+            np.einsum("ij,ij->i", X, X)[:, None]
+            - 2.0 * (X @ self.centroids.T)
+            + np.einsum("ij,ij->i", self.centroids, self.centroids)[None, :]
+        )
+        np.maximum(sq, 0.0, out=sq)
+        rows = np.arange(len(X))
+        segment = np.argmin(sq, axis=1)  # first minimum on ties, as sklearn does
+        distance = np.sqrt(sq[rows, segment])
+        if self.n_clusters > 1:
+            sq[rows, segment] = np.inf
+            runner_up = np.sqrt(sq.min(axis=1))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                confidence = np.where(runner_up > 0, 1.0 - distance / runner_up, 0.0)
+        else:
+            confidence = np.ones(len(X))
+        return Assignments(
+            segment=segment,
+            distance=distance,
+            confidence=np.clip(confidence, 0.0, 1.0),
+            atypical=distance > self.p99[segment],
+            imputed=imputed,
+        )
+
+    def verify(self, pipeline: Pipeline, frame: pd.DataFrame) -> None:
+        """Refuse the model unless :meth:`assign` equals ``pipeline.predict`` on ``frame``."""
+        expected = pipeline.predict(frame)
+        columns = {
+            name: frame[name].to_numpy(dtype=object if name in self.categorical else np.float64)
+            for name in (*self.numeric, *self.categorical)
+        }
+        got = self.assign(columns).segment
+        mismatched = int(np.count_nonzero(got != expected))
+        if mismatched:
+            raise ArtifactError(
+                f"scorer disagrees with Pipeline.predict on {mismatched} of {len(frame)} rows"
+            )
+
+
+def read_cleaned(artifact: Artifact) -> pd.DataFrame:
+    """The artifact's training rows, typed as training typed them."""
+    import pandas as pd
+
+    spec = parse_spec(artifact.manifest.spec, "manifest")
+    dtypes = {f.name: ("float64" if f.kind == "numeric" else "object") for f in spec.features}
+    return pd.read_csv(artifact.path / CLEANED, dtype={spec.id.name: "string", **dtypes})
+
+
+def load_scorer(artifact: Artifact) -> Scorer:
+    """Build the scorer of a loaded artifact and check it against ``Pipeline.predict``."""
+    scorer = Scorer.from_artifact(artifact)
+    scorer.verify(artifact.pipeline, read_cleaned(artifact))
+    return scorer

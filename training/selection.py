@@ -1,0 +1,191 @@
+"""Choosing the number of segments k.
+
+For each k in the range, K-Means is fitted on a fixed-seed sample of the preprocessed rows
+and scored with WCSS, Silhouette, Calinski-Harabasz, Davies-Bouldin, bootstrap stability
+(mean ARI of refits on resamples against the reference labels) and the smallest segment's
+share. :func:`choose_k` applies :data:`RULE`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from kneed import KneeLocator
+from sklearn.cluster import KMeans
+from sklearn.metrics import (
+    adjusted_rand_score,
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_score,
+)
+
+from training.artifact import Selection, SelectionRow
+
+__all__ = ["RULE", "choose_k", "select_k", "sweep"]
+
+RULE = (
+    "Eligible k: every segment holds at least {min_share:.0%} of customers (smaller segments "
+    "are not worth a campaign) and bootstrap stability (mean ARI) is at least "
+    "{min_stability:.2f}. Among eligible k, each of Silhouette (higher is better), "
+    "Calinski-Harabasz (higher) and Davies-Bouldin (lower) ranks the candidates; the k with "
+    "the best mean rank wins, ties going to the higher Silhouette. The WCSS knee is reported "
+    "as a cross-check."
+)
+SWEEP_SAMPLE = 10_000
+BOOTSTRAP_N_INIT = 3
+
+
+def _score_k(
+    X: np.ndarray, k: int, *, n_init: int, n_bootstrap: int, random_state: int
+) -> SelectionRow:
+    model = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(X)
+    labels = model.labels_
+    rng = np.random.default_rng(random_state + k)
+    aris = []
+    for b in range(n_bootstrap):
+        idx = rng.integers(0, len(X), len(X))
+        refit = KMeans(n_clusters=k, n_init=BOOTSTRAP_N_INIT, random_state=random_state + b)
+        aris.append(adjusted_rand_score(labels, refit.fit(X[idx]).predict(X)))
+    counts = np.bincount(labels, minlength=k)
+    return SelectionRow(
+        k=k,
+        wcss=float(model.inertia_),
+        silhouette=float(silhouette_score(X, labels)),
+        calinski_harabasz=float(calinski_harabasz_score(X, labels)),
+        davies_bouldin=float(davies_bouldin_score(X, labels)),
+        stability=float(np.mean(aris)) if aris else 1.0,
+        min_share=float(counts.min() / len(X)),
+    )
+
+
+def sweep(
+    X: np.ndarray,
+    k_range: Sequence[int],
+    *,
+    n_init: int = 10,
+    n_bootstrap: int = 5,
+    sample_size: int = SWEEP_SAMPLE,
+    random_state: int = 42,
+    on_k: Callable[[int], None] | None = None,
+) -> list[SelectionRow]:
+    """Score every k on a fixed-seed sample of at most ``sample_size`` rows.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Preprocessed (scaled, encoded) rows.
+    k_range : sequence of int
+        Candidate numbers of clusters; each must be < the sample's row count.
+    """
+    if len(X) > sample_size:
+        rows = np.random.default_rng(random_state).choice(len(X), sample_size, replace=False)
+        X = X[np.sort(rows)]
+    table = []
+    for k in k_range:
+        table.append(
+            _score_k(X, k, n_init=n_init, n_bootstrap=n_bootstrap, random_state=random_state)
+        )
+        if on_k is not None:
+            on_k(k)
+    return table
+
+
+def _knee(table: Sequence[SelectionRow]) -> int | None:
+    if len(table) < 3:
+        return None
+    ks = [row.k for row in table]
+    knee = KneeLocator(ks, [row.wcss for row in table], curve="convex", direction="decreasing").knee
+    return int(knee) if knee is not None else None
+
+
+def _ranks(values: np.ndarray, *, higher_is_better: bool) -> np.ndarray:
+    order = np.argsort(-values if higher_is_better else values, kind="stable")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(1, len(values) + 1)
+    return ranks
+
+
+def choose_k(
+    table: Sequence[SelectionRow],
+    *,
+    min_share: float = 0.05,
+    min_stability: float = 0.8,
+    forced_k: int | None = None,
+) -> Selection:
+    """Apply :data:`RULE` to a sweep table (or record an override) and say why in words."""
+    rule = RULE.format(min_share=min_share, min_stability=min_stability)
+    knee = _knee(table)
+    eligible = [r for r in table if r.min_share >= min_share and r.stability >= min_stability]
+    pool = eligible or list(table)
+    sil = np.array([r.silhouette for r in pool])
+    mean_rank = (
+        _ranks(sil, higher_is_better=True)
+        + _ranks(np.array([r.calinski_harabasz for r in pool]), higher_is_better=True)
+        + _ranks(np.array([r.davies_bouldin for r in pool]), higher_is_better=False)
+    ) / 3
+    best = pool[min(range(len(pool)), key=lambda i: (mean_rank[i], -sil[i]))]
+    if forced_k is not None:
+        chosen = forced_k
+        reason = f"k={forced_k} was set by the user (--k); the rule alone would choose k={best.k}."
+    else:
+        chosen = best.k
+        reason = _explain(best, pool, eligible, knee, min_share, min_stability)
+    return Selection(
+        rule=rule,
+        table=list(table),
+        chosen_k=chosen,
+        reason=reason,
+        knee_k=knee,
+        min_share=min_share,
+        min_stability=min_stability,
+    )
+
+
+def _explain(
+    best: SelectionRow,
+    pool: Sequence[SelectionRow],
+    eligible: Sequence[SelectionRow],
+    knee: int | None,
+    min_share: float,
+    min_stability: float,
+) -> str:
+    leads = []
+    if best.silhouette == max(r.silhouette for r in pool):
+        leads.append(f"the best Silhouette ({best.silhouette:.3f})")
+    if best.calinski_harabasz == max(r.calinski_harabasz for r in pool):
+        leads.append(f"the best Calinski-Harabasz ({best.calinski_harabasz:.0f})")
+    if best.davies_bouldin == min(r.davies_bouldin for r in pool):
+        leads.append(f"the best Davies-Bouldin ({best.davies_bouldin:.3f})")
+    why = " and ".join(leads) if leads else "the best mean rank over the three metrics"
+    scope = (
+        f"among the {len(eligible)} k whose smallest segment holds >= {min_share:.0%} of "
+        f"customers and whose stability is >= {min_stability:.2f}"
+        if eligible
+        else "among all k, because no k met the size and stability floors"
+    )
+    knee_text = (
+        "; the WCSS knee agrees"
+        if knee == best.k
+        else f"; the WCSS knee is at k={knee}"
+        if knee is not None
+        else "; WCSS shows no clear knee"
+    )
+    return (
+        f"k={best.k}: {why} {scope} (smallest segment {best.min_share:.1%}, stability "
+        f"{best.stability:.2f}){knee_text}."
+    )
+
+
+def select_k(
+    X: np.ndarray,
+    k_range: Sequence[int],
+    *,
+    forced_k: int | None = None,
+    min_share: float = 0.05,
+    random_state: int = 42,
+    on_k: Callable[[int], None] | None = None,
+) -> Selection:
+    """Sweep ``k_range`` on ``X`` and choose k (or record ``forced_k``)."""
+    table = sweep(X, k_range, random_state=random_state, on_k=on_k)
+    return choose_k(table, min_share=min_share, forced_k=forced_k)

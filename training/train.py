@@ -1,0 +1,219 @@
+"""The training run: load -> clean -> choose k -> fit -> profile -> publish."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from training import artifact
+from training.artifact import DataSummary, Manifest, Profile, Selection
+from training.data import CleanResult, clean, load_table
+from training.pipeline import DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, build_pipeline
+from training.profiling import load_names, profile_segments
+from training.selection import select_k
+from training.spec import SegmentationSpec, load_spec
+
+__all__ = ["TrainOptions", "TrainResult", "TrainingError", "train"]
+
+SEGMENT_COLUMN = "segment"
+MIN_ROWS_PER_K = 2
+MIN_ROWS = 20
+
+
+class TrainingError(ValueError):
+    """Training cannot go on with these options or this data."""
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    data: Path
+    spec: str = "mall"
+    k: int | None = None
+    k_min: int = 2
+    k_max: int = 10
+    models_dir: Path = Path("models")
+    names: Path | None = None
+    min_share: float = 0.05
+    n_init: int = DEFAULT_N_INIT
+    random_state: int = DEFAULT_RANDOM_STATE
+    report: bool = True
+
+    def k_range(self) -> range:
+        if self.k_min < 2 or self.k_max < self.k_min:
+            raise TrainingError(
+                f"k range {self.k_min}..{self.k_max} is invalid: need 2 <= k_min <= k_max"
+            )
+        if self.k is not None and self.k < 2:
+            raise TrainingError(f"--k {self.k} is invalid: need k >= 2")
+        return range(self.k_min, max(self.k_max, self.k or 0) + 1)
+
+
+@dataclass
+class TrainResult:
+    """Everything a training run produced; the report is drawn from this."""
+
+    path: Path
+    spec: SegmentationSpec
+    manifest: Manifest
+    profile: Profile
+    cleaning: CleanResult
+    pipeline: Pipeline
+    X: np.ndarray
+    labels: np.ndarray
+    distances: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[stage] = time.perf_counter() - start
+
+
+def _percentiles(distances: np.ndarray, labels: np.ndarray, k: int) -> dict[str, dict[str, float]]:
+    out = {}
+    for seg in range(k):
+        d = distances[labels == seg]
+        qs = np.quantile(d, [0.5, 0.9, 0.95, 0.99]) if len(d) else [np.inf] * 4
+        out[str(seg)] = {
+            "p50": float(qs[0]),
+            "p90": float(qs[1]),
+            "p95": float(qs[2]),
+            "p99": float(qs[3]),
+            "max": float(d.max()) if len(d) else float("inf"),
+        }
+    return out
+
+
+def _check_rows(cleaning: CleanResult, k_range: range) -> None:
+    needed = max(MIN_ROWS, MIN_ROWS_PER_K * k_range.stop)
+    if cleaning.rows_kept < needed:
+        raise TrainingError(
+            f"too few valid rows: {cleaning.rows_kept} of {cleaning.rows_read} remain after "
+            f"cleaning, need at least {needed} for k in {k_range.start}..{k_range.stop - 1}"
+        )
+
+
+def train(
+    options: TrainOptions,
+    *,
+    on_stage: Callable[[str], None] | None = None,
+    on_k: Callable[[int], None] | None = None,
+) -> TrainResult:
+    """Run a whole training and publish its artifact; returns what it made."""
+    timings: dict[str, float] = {}
+    say = on_stage or (lambda _stage: None)
+    spec = load_spec(options.spec)
+    k_range = options.k_range()
+    names = load_names(options.names) if options.names else None
+    say("load")
+    with _timed(timings, "load"):
+        raw = load_table(options.data)
+        data_hash = artifact.sha256_file(Path(options.data))
+    say("clean")
+    with _timed(timings, "clean"):
+        cleaning = clean(raw, spec)
+        _check_rows(cleaning, k_range)
+        frame = cleaning.cleaned
+    say("sweep")
+    with _timed(timings, "sweep"):
+        base = build_pipeline(spec, 2, n_init=options.n_init, random_state=options.random_state)
+        X = base.named_steps["preprocess"].fit_transform(frame)
+        selection = select_k(
+            X,
+            k_range,
+            forced_k=options.k,
+            min_share=options.min_share,
+            random_state=options.random_state,
+            on_k=on_k,
+        )
+    say("fit")
+    with _timed(timings, "fit"):
+        k = selection.chosen_k
+        pipeline = build_pipeline(spec, k, n_init=options.n_init, random_state=options.random_state)
+        pipeline.fit(frame)
+        kmeans = pipeline.named_steps["kmeans"]
+        labels = kmeans.labels_
+        distances = np.sqrt(((X - kmeans.cluster_centers_[labels]) ** 2).sum(axis=1))
+    say("profile")
+    with _timed(timings, "profile"):
+        profile = profile_segments(frame, labels, spec, names)
+    manifest = _manifest(options, spec, cleaning, data_hash, selection, distances, labels)
+    result = TrainResult(
+        path=Path(),
+        spec=spec,
+        manifest=manifest,
+        profile=profile,
+        cleaning=cleaning,
+        pipeline=pipeline,
+        X=X,
+        labels=labels,
+        distances=distances,
+        timings=timings,
+    )
+    say("publish")
+    with _timed(timings, "publish"):
+        result.path = artifact.publish(
+            options.models_dir, manifest, lambda folder: _write_files(folder, result, options)
+        )
+    return result
+
+
+def _manifest(
+    options: TrainOptions,
+    spec: SegmentationSpec,
+    cleaning: CleanResult,
+    data_hash: str,
+    selection: Selection,
+    distances: np.ndarray,
+    labels: np.ndarray,
+) -> Manifest:
+    return Manifest(
+        format_version=artifact.FORMAT_VERSION,
+        created_at=datetime.now(UTC),
+        libraries=artifact.library_versions(),
+        spec=spec.model_dump(mode="json"),
+        data=DataSummary(
+            source=Path(options.data).name,
+            fingerprint=data_hash,
+            rows_read=cleaning.rows_read,
+            rows_kept=cleaning.rows_kept,
+            rows_rejected=len(cleaning.rejected),
+            duplicates=cleaning.duplicates,
+            missing=cleaning.missing,
+            rejection_reasons=cleaning.reason_counts(),
+        ),
+        selection=selection,
+        n_clusters=selection.chosen_k,
+        n_init=options.n_init,
+        random_state=options.random_state,
+        distance_percentiles=_percentiles(distances, labels, selection.chosen_k),
+        has_report=options.report,
+    )
+
+
+def _write_files(folder: Path, result: TrainResult, options: TrainOptions) -> None:
+    joblib.dump(result.pipeline, folder / artifact.PIPELINE)
+    (folder / artifact.PROFILE).write_text(result.profile.model_dump_json(indent=2))
+    cleaned = result.cleaning.cleaned.assign(**{SEGMENT_COLUMN: result.labels})
+    _write_csv(cleaned, folder / artifact.CLEANED)
+    _write_csv(result.cleaning.rejected, folder / artifact.REJECTED)
+    if options.report:
+        from training.report import write_report  # matplotlib: only when a report is wanted
+
+        with _timed(result.timings, "report"):
+            write_report(folder, result)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False)
