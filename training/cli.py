@@ -28,8 +28,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True, highlight=False)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 EXIT_USAGE = 2
 
 
@@ -49,7 +49,9 @@ def user_errors() -> Iterator[None]:
         fail(str(exc))
 
 
-def _sweep_progress(total: int) -> tuple[Progress, Callable[[int], None]]:
+@contextmanager
+def _sweep_progress(total: int) -> Iterator[tuple[Callable[[str], None], Callable[[int], None]]]:
+    """A progress bar shown only while k is swept (errors before it print on a clean line)."""
     progress = Progress(
         TextColumn("choosing k"),
         BarColumn(),
@@ -60,7 +62,18 @@ def _sweep_progress(total: int) -> tuple[Progress, Callable[[int], None]]:
         transient=True,
     )
     task = progress.add_task("sweep", total=total, k="-")
-    return progress, lambda k: progress.update(task, advance=1, k=k)
+
+    def on_stage(stage: str) -> None:
+        if stage == "sweep":
+            progress.start()
+        elif progress.live.is_started:
+            progress.stop()
+
+    try:
+        yield on_stage, lambda k: progress.update(task, advance=1, k=k)
+    finally:
+        if progress.live.is_started:
+            progress.stop()
 
 
 @app.command()
@@ -103,10 +116,8 @@ def train(
         report=report,
     )
     with user_errors():
-        n_k = len(options.k_range())
-        progress, on_k = _sweep_progress(n_k)
-        with progress:
-            result = run_training(options, on_k=on_k)
+        with _sweep_progress(len(options.k_range())) as (on_stage, on_k):
+            result = run_training(options, on_stage=on_stage, on_k=on_k)
     _print_result(result)
 
 
@@ -142,7 +153,7 @@ def _print_result(result: object) -> None:
             f"{row.min_share:.1%}",
         )
     out.print(table)
-    out.print(f"chosen k={m.n_clusters}: {m.selection.reason}", soft_wrap=True)
+    out.print(f"chosen {m.selection.reason}")
     out.print("segments:")
     for seg in result.profile.segments:
         out.print(
