@@ -115,9 +115,8 @@ def train(
         random_state=seed,
         report=report,
     )
-    with user_errors():
-        with _sweep_progress(len(options.k_range())) as (on_stage, on_k):
-            result = run_training(options, on_stage=on_stage, on_k=on_k)
+    with user_errors(), _sweep_progress(len(options.k_range())) as (on_stage, on_k):
+        result = run_training(options, on_stage=on_stage, on_k=on_k)
     _print_result(result)
 
 
