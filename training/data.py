@@ -7,6 +7,8 @@ kept (counted here, imputed inside the fitted pipeline).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,17 +53,24 @@ class CleanResult:
 
 
 def load_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet customer file, every column as text (typed later by :func:`clean`)."""
+    """Read a CSV (every column as text) or Parquet customer file; :func:`clean` types it."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
     suffix = path.suffix.lower()
     try:
         if suffix in {".parquet", ".pq"}:
-            frame = pd.read_parquet(path)
-            return frame.astype("object").where(frame.notna(), None).astype("string")
+            return pd.read_parquet(path)
         if suffix in {".csv", ".txt", ".gz"}:
-            return pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
+            # Text first: typing is clean()'s job, so "abc" in a number column is reported
+            # against its row instead of failing the whole read.
+            return pd.read_csv(
+                path,
+                dtype="string[pyarrow]",
+                engine="pyarrow",
+                keep_default_na=False,
+                na_values=[""],
+            )
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"cannot read {path} as {suffix.lstrip('.')}: {reason}") from None
@@ -85,42 +94,53 @@ def _map_headers(frame: pd.DataFrame, spec: SegmentationSpec) -> pd.DataFrame:
     return frame.rename(columns=renamed)[required]
 
 
-def _describe(name: str, values: pd.Series, problem: str) -> pd.Series:
-    return name + ": " + values.astype("object").astype(str).str.slice(0, 40) + " " + problem
+def _by_unique(
+    raw: pd.Series, parse: Callable[[str], tuple[object, str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse each distinct value once (a million rows hold a few hundred distinct ages).
+
+    Returns the parsed values and the per-row reasons ('' when fine) as object arrays.
+    """
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    parsed = [parse(str(u).strip()) for u in uniques] + [(np.nan, "")]  # code -1: missing
+    values = np.array([v for v, _ in parsed], dtype=object)[codes]
+    reasons = np.array([r for _, r in parsed], dtype=object)[codes]
+    return values, reasons
 
 
-def _numeric(raw: pd.Series, feature: FeatureSpec) -> tuple[pd.Series, pd.Series]:
-    """Coerce one column to float; return the values and a per-row reason ('' when fine)."""
-    text = raw.str.strip()
-    values = pd.to_numeric(text, errors="coerce").astype("float64")
-    present = text.notna() & (text != "")
-    reasons = pd.Series("", index=raw.index, dtype="object")
-    bad = present & values.isna()
-    reasons[bad] = _describe(feature.name, text[bad], "is not a number")
-    shown = values.map("{:g}".format)
-    if feature.min is not None:
-        low = values < feature.min
-        reasons[low] = _describe(feature.name, shown[low], f"is below the minimum {feature.min:g}")
-    if feature.max is not None:
-        high = values > feature.max
-        reasons[high] = _describe(
-            feature.name, shown[high], f"is above the maximum {feature.max:g}"
-        )
-    infinite = np.isinf(values)
-    reasons[infinite] = f"{feature.name}: must be finite"
-    return values.where(reasons == ""), reasons
+def _numeric_parser(feature: FeatureSpec) -> Callable[[str], tuple[object, str]]:
+    def parse(text: str) -> tuple[object, str]:
+        if text == "":
+            return np.nan, ""
+        try:
+            value = float(text)
+        except ValueError:
+            return np.nan, f"{feature.name}: {text[:40]} is not a number"
+        if math.isnan(value):
+            return np.nan, ""
+        if math.isinf(value):
+            return np.nan, f"{feature.name}: must be finite"
+        if feature.min is not None and value < feature.min:
+            return np.nan, f"{feature.name}: {value:g} is below the minimum {feature.min:g}"
+        if feature.max is not None and value > feature.max:
+            return np.nan, f"{feature.name}: {value:g} is above the maximum {feature.max:g}"
+        return value, ""
+
+    return parse
 
 
-def _categorical(raw: pd.Series, feature: FeatureSpec) -> tuple[pd.Series, pd.Series]:
+def _categorical_parser(feature: FeatureSpec) -> Callable[[str], tuple[object, str]]:
     allowed = {value.casefold(): value for value in feature.allowed or ()}
-    text = raw.str.strip()
-    values = text.str.casefold().map(allowed)
-    present = text.notna() & (text != "")
-    reasons = pd.Series("", index=raw.index, dtype="object")
-    bad = present & values.isna()
     choices = ", ".join(feature.allowed or ())
-    reasons[bad] = _describe(feature.name, text[bad], f"is not one of {choices}")
-    return values.astype("object").where(values.notna(), np.nan), reasons
+
+    def parse(text: str) -> tuple[object, str]:
+        if text == "":
+            return np.nan, ""
+        if text.casefold() in allowed:
+            return allowed[text.casefold()], ""
+        return np.nan, f"{feature.name}: {text[:40]} is not one of {choices}"
+
+    return parse
 
 
 def clean(frame: pd.DataFrame, spec: SegmentationSpec) -> CleanResult:
@@ -132,50 +152,45 @@ def clean(frame: pd.DataFrame, spec: SegmentationSpec) -> CleanResult:
         When a column the spec needs is absent.
     """
     raw = _map_headers(frame, spec)
-    raw = raw.astype("string")
-    out = pd.DataFrame(index=raw.index)
-    reasons = pd.Series("", index=raw.index, dtype="object")
+    n = len(raw)
+    columns: dict[str, np.ndarray] = {}
+    reasons = np.full(n, "", dtype=object)
 
-    ids = raw[spec.id.name].str.strip()
-    missing_id = ids.isna() | (ids == "")
+    ids = raw[spec.id.name].astype("string").str.strip()
+    missing_id = (ids.isna() | (ids == "")).to_numpy(dtype=bool)
     reasons[missing_id] = f"{spec.id.name}: missing"
-    out[spec.id.name] = ids
+    columns[spec.id.name] = ids.to_numpy(dtype=object, na_value=None)
 
     for feature in spec.features:
-        parse = _numeric if feature.kind == "numeric" else _categorical
-        values, why = parse(raw[feature.name], feature)
-        out[feature.name] = values
-        reasons = _join(reasons, why)
+        parser = _numeric_parser if feature.kind == "numeric" else _categorical_parser
+        values, why = _by_unique(raw[feature.name], parser(feature))
+        columns[feature.name] = values.astype(np.float64) if feature.kind == "numeric" else values
+        bad = why != ""
+        reasons[bad] = np.where(reasons[bad] == "", why[bad], reasons[bad] + "; " + why[bad])
 
     cluster = [f.name for f in spec.cluster_features]
-    empty = out[cluster].isna().all(axis=1) & (reasons == "")
-    reasons[empty] = "no cluster feature present: " + ", ".join(cluster)
+    no_cluster = np.all([pd.isna(columns[name]) for name in cluster], axis=0) & (reasons == "")
+    reasons[no_cluster] = "no cluster feature present: " + ", ".join(cluster)
 
-    valid = reasons == ""
-    duplicate = valid & out[spec.id.name].duplicated(keep="first") & ~missing_id
-    first_row = out[valid].drop_duplicates(spec.id.name).reset_index().set_index(spec.id.name)
-    reasons[duplicate] = (
-        f"{spec.id.name}: duplicate of source row "
-        + (first_row.loc[out.loc[duplicate, spec.id.name], "index"] + 1).astype(str).to_numpy()
-    )
+    valid = np.flatnonzero(reasons == "")
+    codes, _ = pd.factorize(columns[spec.id.name][valid])
+    _, first = np.unique(codes, return_index=True)
+    is_first = np.zeros(len(valid), dtype=bool)
+    is_first[first] = True
+    duplicate = valid[~is_first]
+    first_row = valid[first[codes[~is_first]]]  # factorize codes are 0..m-1, as is first
+    reasons[duplicate] = [f"{spec.id.name}: duplicate of source row {r + 1}" for r in first_row]
+
     keep = reasons == ""
-    missing = {f.name: int(out.loc[keep, f.name].isna().sum()) for f in spec.features}
-
-    rejected = frame.loc[~keep].astype("string").copy()
-    rejected.insert(0, ROW_COLUMN, rejected.index + 1)
-    rejected[REASON_COLUMN] = reasons[~keep].to_numpy()
-    cleaned = out.loc[keep].reset_index(drop=True)
+    cleaned = pd.DataFrame({name: values[keep] for name, values in columns.items()})
+    cleaned[spec.id.name] = cleaned[spec.id.name].astype("string")
+    rejected = frame.loc[~keep].astype("string")
+    rejected.insert(0, ROW_COLUMN, np.flatnonzero(~keep) + 1)
+    rejected[REASON_COLUMN] = reasons[~keep]
     return CleanResult(
         cleaned=cleaned,
         rejected=rejected.reset_index(drop=True),
-        rows_read=len(frame),
-        duplicates=int(duplicate.sum()),
-        missing=missing,
+        rows_read=n,
+        duplicates=len(duplicate),
+        missing={f.name: int(pd.isna(cleaned[f.name]).sum()) for f in spec.features},
     )
-
-
-def _join(reasons: pd.Series, more: pd.Series) -> pd.Series:
-    both = (reasons != "") & (more != "")
-    joined = reasons + more
-    joined[both] = reasons[both] + "; " + more[both]
-    return joined

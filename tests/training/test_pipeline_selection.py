@@ -106,3 +106,16 @@ def test_choose_k_forced_records_what_the_rule_would_choose() -> None:
     selection = choose_k(table, forced_k=2)
     assert selection.chosen_k == 2
     assert selection.reason == "k=2 was set by the user (--k); the rule alone would choose k=3."
+
+
+def test_silhouette_scores_equal_sklearn_for_every_labeling() -> None:
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    from training.selection import silhouette_scores
+
+    X, _ = make_blobs(n_samples=1234, centers=4, random_state=0)
+    labelings = [KMeans(k, n_init=1, random_state=0).fit_predict(X) for k in (2, 3, 5, 8)]
+    labelings.append(np.r_[np.zeros(1233, dtype=int), 1])  # a singleton segment scores 0
+    expected = [silhouette_score(X, labels) for labels in labelings]
+    assert_allclose(silhouette_scores(X, labelings, chunk=100), expected, rtol=1e-10)
