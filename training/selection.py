@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from kneed import KneeLocator
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score
 from threadpoolctl import threadpool_limits
@@ -140,6 +139,8 @@ def sweep(
 def _knee(table: Sequence[SelectionRow]) -> int | None:
     if len(table) < 3:
         return None
+    from kneed import KneeLocator  # imports matplotlib.pyplot: ~1 s, so only when needed
+
     ks = [row.k for row in table]
     knee = KneeLocator(ks, [row.wcss for row in table], curve="convex", direction="decreasing").knee
     return int(knee) if knee is not None else None
