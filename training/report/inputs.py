@@ -1,0 +1,188 @@
+"""What a report is drawn from: a fresh training run or a published artifact.
+
+Both roads lead to one :class:`ReportInputs`, so the figures never know where their data
+came from. From an artifact, the design matrix is rebuilt with the artifact's own fitted
+preprocessor on ``cleaned.csv``: the same rows through the same transform give the same X.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+
+from training.artifact import CLEANED, REJECTED, Artifact, ArtifactError, Manifest, Profile
+from training.data import REASON_COLUMN, ROW_COLUMN
+from training.spec import FeatureSpec, SegmentationSpec, SpecError, parse_spec
+
+if TYPE_CHECKING:
+    from training.train import TrainResult
+
+__all__ = ["REJECTED_EXAMPLES", "ReportInputs"]
+
+SEGMENT_COLUMN = "segment"  # the column training.train writes into cleaned.csv
+REJECTED_EXAMPLES = 10
+MIN_PER_SEGMENT = 30  # a sample keeps at least this many rows of every segment (when it has them)
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything the report needs.
+
+    Attributes
+    ----------
+    frame : DataFrame of shape (n_samples, n_columns)
+        Cleaned customers in original units, NaN where a value was missing.
+    labels : ndarray of shape (n_samples,)
+        Segment id of each row.
+    X : ndarray of shape (n_samples, n_features)
+        The preprocessed (imputed, scaled, encoded) rows K-Means saw.
+    centers : ndarray of shape (n_clusters, n_features)
+        K-Means centroids in the space of ``X``.
+    imputation : dict
+        Cluster feature -> the value the pipeline puts in for a missing one.
+    rejected : DataFrame
+        The first few rejected rows: source row number and reason.
+    source_version : str or None
+        The published version this report was regenerated from, if any.
+    """
+
+    spec: SegmentationSpec
+    manifest: Manifest
+    profile: Profile
+    frame: pd.DataFrame
+    labels: np.ndarray
+    X: np.ndarray
+    centers: np.ndarray
+    imputation: dict[str, float | str]
+    rejected: pd.DataFrame
+    source_version: str | None = None
+
+    @classmethod
+    def from_train_result(cls, result: TrainResult) -> ReportInputs:
+        rejected = result.cleaning.rejected
+        return cls(
+            spec=result.spec,
+            manifest=result.manifest,
+            profile=result.profile,
+            frame=result.cleaning.cleaned,
+            labels=np.asarray(result.labels),
+            X=result.X,
+            centers=result.pipeline.named_steps["kmeans"].cluster_centers_,
+            imputation=_imputation(result.pipeline),
+            rejected=rejected[[ROW_COLUMN, REASON_COLUMN]].head(REJECTED_EXAMPLES),
+        )
+
+    @classmethod
+    def from_artifact(cls, artifact: Artifact) -> ReportInputs:
+        """Rebuild the inputs of a loaded (already verified) artifact from its files."""
+        folder = artifact.path
+        try:
+            spec = parse_spec(artifact.manifest.spec, source=str(folder / "manifest.json"))
+        except SpecError as exc:
+            raise ArtifactError(str(exc)) from None
+        frame = _read_cleaned(folder / CLEANED, spec)
+        labels = frame.pop(SEGMENT_COLUMN).to_numpy(dtype=np.int64)
+        return cls(
+            spec=spec,
+            manifest=artifact.manifest,
+            profile=artifact.profile,
+            frame=frame,
+            labels=labels,
+            X=artifact.pipeline.named_steps["preprocess"].transform(frame),
+            centers=artifact.pipeline.named_steps["kmeans"].cluster_centers_,
+            imputation=_imputation(artifact.pipeline),
+            rejected=_read_rejected(folder / REJECTED),
+            source_version=artifact.version,
+        )
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.centers.shape[0])
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.labels)
+
+    @property
+    def random_state(self) -> int:
+        return self.manifest.random_state
+
+    @property
+    def numeric_features(self) -> list[FeatureSpec]:
+        return [f for f in self.spec.features if f.kind == "numeric"]
+
+    @property
+    def categorical_features(self) -> list[FeatureSpec]:
+        return [f for f in self.spec.features if f.kind == "categorical"]
+
+    @cached_property
+    def _order(self) -> np.ndarray:
+        return np.random.default_rng(self.random_state).permutation(self.n_samples)
+
+    def sample(self, size: int) -> np.ndarray:
+        """Sorted row indices of a fixed-seed sample of at most ``size`` rows (+ top-ups).
+
+        Samples are nested (a smaller one is part of a larger one) and every segment keeps
+        at least ``MIN_PER_SEGMENT`` rows where it has them, so a small segment never
+        vanishes from a plot.
+        """
+        if self.n_samples <= size:
+            return np.arange(self.n_samples)
+        picked, rest = self._order[:size], self._order[size:]
+        counts = np.bincount(self.labels[picked], minlength=self.n_clusters)
+        extra = [
+            rest[self.labels[rest] == seg][: MIN_PER_SEGMENT - counts[seg]]
+            for seg in np.flatnonzero(counts < MIN_PER_SEGMENT)
+        ]
+        return np.sort(np.concatenate([picked, *extra]))
+
+    def sample_note(self, rows: np.ndarray) -> str:
+        if len(rows) >= self.n_samples:
+            return f"all {self.n_samples:,} customers"
+        return f"a fixed-seed sample of {len(rows):,} of {self.n_samples:,} customers"
+
+
+def _imputation(pipeline: Pipeline) -> dict[str, float | str]:
+    out: dict[str, float | str] = {}
+    for name, transformer, columns in pipeline.named_steps["preprocess"].transformers_:
+        if name == "remainder":
+            continue
+        statistics = transformer.named_steps["impute"].statistics_
+        for column, value in zip(columns, statistics, strict=True):
+            out[column] = value if isinstance(value, str) else float(value)
+    return out
+
+
+def _read_cleaned(path: Path, spec: SegmentationSpec) -> pd.DataFrame:
+    dtypes: dict[str, str] = {spec.id.name: "string", SEGMENT_COLUMN: "int64"}
+    for f in spec.features:
+        dtypes[f.name] = "float64" if f.kind == "numeric" else "object"
+    try:
+        frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+    except (ValueError, OSError) as exc:
+        raise ArtifactError(f"{path}: cannot read the cleaned rows: {exc}") from None
+    absent = [c for c in dtypes if c not in frame.columns]
+    if absent:
+        raise ArtifactError(f"{path}: column {absent[0]!r} not found")
+    return frame[list(dtypes)]
+
+
+def _read_rejected(path: Path) -> pd.DataFrame:
+    columns = [ROW_COLUMN, REASON_COLUMN]
+    if not path.is_file():
+        return pd.DataFrame(columns=columns)
+    try:
+        head = pd.read_csv(path, dtype="string", nrows=REJECTED_EXAMPLES, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(columns=columns)
+    except (ValueError, OSError) as exc:
+        raise ArtifactError(f"{path}: cannot read the rejected rows: {exc}") from None
+    if not set(columns) <= set(head.columns):
+        raise ArtifactError(f"{path}: expected columns {', '.join(columns)}")
+    return head[columns]
