@@ -1,0 +1,1 @@
+"""One router per resource: assign, segments, profile, model, health."""

@@ -1,0 +1,77 @@
+"""The servers bench/serve.py compares our /assign with (uvicorn --factory targets).
+
+- ``echo_app``: a bare FastAPI endpoint that echoes the JSON body (the baseline), as
+  ``async def`` (``POST /echo``) and as a threadpool ``def`` (``POST /echo-sync``).
+- ``pandas_app``: the common approach, a DataFrame and ``Pipeline.predict`` per request.
+- ``assign_async_app``: our /assign's work in an ``async def``, to price the threadpool hop.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from fastapi import Body, FastAPI, Request, Response
+from pydantic import BaseModel
+
+from training.artifact import load_artifact
+
+
+def echo_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.post("/echo")
+    async def echo(body: dict[str, Any] = Body()) -> dict[str, Any]:
+        return body
+
+    @app.post("/echo-sync")
+    def echo_sync(body: dict[str, Any] = Body()) -> dict[str, Any]:
+        return body
+
+    return app
+
+
+class Customer(BaseModel):
+    customer_id: str
+    annual_income: float | None = None
+    spending_score: float | None = None
+
+
+def pandas_app() -> FastAPI:
+    import pandas as pd
+
+    artifact = load_artifact(Path(os.environ["SEG_MODELS_DIR"]))
+    pipeline, version = artifact.pipeline, artifact.version
+    names = [s.name for s in artifact.profile.segments]
+    app = FastAPI()
+
+    @app.post("/assign")
+    def assign(customer: Customer) -> dict[str, Any]:
+        frame = pd.DataFrame([customer.model_dump(exclude={"customer_id"})], dtype=float)
+        segment = int(pipeline.predict(frame)[0])
+        return {
+            "customer_id": customer.customer_id,
+            "segment_id": segment,
+            "segment_name": names[segment],
+            "model_version": version,
+        }
+
+    return app
+
+
+def assign_async_app() -> FastAPI:
+    """Our app plus POST /assign-async: the same work as /assign, on the event loop."""
+    from service.main import app_factory
+    from service.routes.assign import _json, _validate
+
+    app = app_factory()
+    holder = app.state.models
+
+    @app.post("/assign-async")
+    async def assign_async(request: Request) -> Response:
+        model = holder.current
+        customer = _validate(model.requests.customer, await request.body())
+        return _json(model.assign([customer])[0])
+
+    return app

@@ -1,0 +1,70 @@
+"""Service settings, read from ``SEG_*`` environment variables.
+
+Invalid settings fail fast at start-up with a message naming the variable, e.g.
+``SEG_MAX_BATCH='lots': Input should be a valid integer``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from training.artifact import ArtifactError, check_version_name
+
+__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "get_settings", "load_settings"]
+
+ENV_PREFIX = "SEG_"
+
+
+class SettingsError(ValueError):
+    """An ``SEG_*`` environment variable has an invalid value."""
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    models_dir: Path = Field(
+        Path("models"), description="Folder of published artifacts (the one with LATEST)."
+    )
+    model_version: str | None = Field(
+        None, description="Pin a model version; empty means the one named in LATEST."
+    )
+    max_batch: int = Field(10_000, ge=1, description="Most customers in one /assign/batch.")
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest request body in bytes (413 beyond)."
+    )
+    threads: int = Field(
+        4, ge=1, le=64, description="Threads for the sync (CPU) handlers of one worker."
+    )
+
+    @field_validator("model_version")
+    @classmethod
+    def _check_version(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            return check_version_name(value)
+        except ArtifactError as exc:
+            raise ValueError(str(exc)) from None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; raise :class:`SettingsError` naming the first bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else ENV_PREFIX
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{name}={first.get('input')!r}: {message}") from None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings from the environment, read once."""
+    return load_settings()

@@ -1,0 +1,114 @@
+"""The errors the service answers with, and the one handler for them.
+
+Exceptions::
+
+    ServiceError(message, status_code)    answered as {"detail": message}
+     ├── NotFoundError                     404  unknown segment, no report, no figure
+     ├── PayloadTooLargeError              413  body over SEG_MAX_BODY_BYTES
+     ├── UnsupportedMediaTypeError         415  a body that is not JSON
+     └── ModelNotReadyError                503  no verified model is loaded
+
+Schema errors keep FastAPI's 422 shape (``{"detail": [{"loc", "msg", "type", ...}]}``).
+Anything else is a bug: the traceback is logged (method and path only, never the body)
+and the client gets a generic 500 without details.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+__all__ = [
+    "ModelNotReadyError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "ServiceError",
+    "UnsupportedMediaTypeError",
+    "error_response",
+    "install_error_handlers",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """An error the client should see: a message and an HTTP status."""
+
+    status_code = 500
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+        self.headers: dict[str, str] = {}
+
+
+class NotFoundError(ServiceError):
+    status_code = 404
+
+
+class PayloadTooLargeError(ServiceError):
+    status_code = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body is larger than {limit} bytes (SEG_MAX_BODY_BYTES)")
+        self.headers = {"connection": "close"}
+
+
+class UnsupportedMediaTypeError(ServiceError):
+    status_code = 415
+
+
+class ModelNotReadyError(ServiceError):
+    status_code = 503
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"no model loaded: {reason}")
+        self.headers = {"retry-after": "5"}
+
+
+def error_response(exc: ServiceError) -> JSONResponse:
+    """The response for a :class:`ServiceError` (also used by the body-limit middleware)."""
+    return JSONResponse({"detail": exc.message}, exc.status_code, headers=exc.headers)
+
+
+async def _handle_service_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return error_response(exc)
+
+
+def _json_safe(value: Any) -> Any:
+    # JSON has no NaN or Infinity: echo such an input back as text rather than fail.
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    detail = [_json_safe(error) for error in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(detail)}, 422)
+
+
+async def _handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "Internal Server Error"}, 500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, _handle_service_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(Exception, _handle_unexpected_error)

@@ -1,0 +1,107 @@
+"""The OpenAPI document, completed with the request schemas of the loaded model.
+
+The request models come from the artifact's spec, so they exist only once a model is
+loaded; the document is rebuilt whenever the served model changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from service.state import LoadedModel, ModelHolder
+
+__all__ = ["DESCRIPTION", "TAGS", "install_openapi"]
+
+DESCRIPTION = """\
+Places customers into the segments of a K-Means model trained offline on a customer file.
+
+**Segments.** Each segment is a group of customers that earn and spend alike (for the
+default `mall` spec: annual income and spending score). `GET /segments` lists them with a
+readable name ("High income · Low spending"), their size, typical values and a suggested
+marketing action; `GET /profile` adds how the number of segments was chosen, and
+`GET /profile/report` shows it all in pictures.
+
+**Assignments.** `POST /assign` (one customer) and `POST /assign/batch` (many) answer, per
+customer: `segment_id` and `segment_name`; `distance` to the segment centre (standardised
+units); `confidence` from 0 (on the border with the runner-up segment) to 1 (at the
+centre); `atypical` when the customer is farther from the centre than 99 % of the
+segment's training customers; `imputed`, the cluster features that were missing and
+filled with the training median or most frequent value. The request fields, units and
+bounds come from the model's spec (see `GET /model`); unknown fields are refused.
+
+Every answer names the `model_version` that produced it (also in the `X-Model-Version`
+header). Errors: 404 unknown segment, 413 body too large, 415 not JSON, 422 invalid field
+(`loc` names it), 503 no verified model loaded (`GET /health/ready` says why).
+"""
+
+TAGS = [
+    {"name": "assign", "description": "Place customers into segments."},
+    {"name": "segments", "description": "What each segment is and what to offer it."},
+    {"name": "profile", "description": "Profiles, the choice of k and the HTML report."},
+    {"name": "model", "description": "The model being served."},
+    {"name": "health", "description": "Liveness and readiness probes."},
+]
+
+_PLACEHOLDER = {
+    "type": "object",
+    "description": "No model is loaded: the fields come from the model's spec (GET /model).",
+}
+
+
+def _request_schemas(model: LoadedModel | None) -> dict[str, Any]:
+    if model is None:
+        batch = {
+            "type": "object",
+            "properties": {
+                "customers": {"type": "array", "items": {"$ref": "#/components/schemas/Customer"}}
+            },
+            "required": ["customers"],
+        }
+        return {"Customer": _PLACEHOLDER, "CustomerBatch": batch}
+    template = "#/components/schemas/{model}"
+    customer = model.requests.customer.model_json_schema(ref_template=template)
+    batch = model.requests.batch.model_json_schema(ref_template=template)
+    batch.pop("$defs", None)
+    return {"Customer": customer, "CustomerBatch": batch}
+
+
+def _add_examples(schema: dict[str, Any], model: LoadedModel) -> None:
+    examples = model.requests.examples
+    if not examples:
+        return
+    single = schema["paths"]["/assign"]["post"]
+    single["requestBody"]["content"]["application/json"]["examples"] = examples
+    values = [example["value"] for example in examples.values()]
+    customers = [model.requests.customer.model_validate(value) for value in values]
+    answers = model.assign(customers)
+    _response_example(single, answers[0])
+    batch = schema["paths"]["/assign/batch"]["post"]
+    batch["requestBody"]["content"]["application/json"]["example"] = {"customers": values}
+    _response_example(batch, {"model_version": model.version, "assignments": answers})
+
+
+def _response_example(operation: dict[str, Any], example: Any) -> None:
+    operation["responses"]["200"]["content"]["application/json"]["example"] = example
+
+
+def install_openapi(app: FastAPI, holder: ModelHolder) -> None:
+    """Make ``app.openapi()`` describe the request bodies of the model being served."""
+    built: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        model = holder.current
+        key = model.version if model else ""
+        if built.get("key") != key or app.openapi_schema is None:
+            app.openapi_schema = None
+            schema = FastAPI.openapi(app)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                _request_schemas(model)
+            )
+            if model is not None:
+                _add_examples(schema, model)
+            built["key"] = key
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]

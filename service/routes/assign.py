@@ -1,0 +1,74 @@
+"""POST /assign and /assign/batch: place customers into segments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import pydantic_core
+from fastapi import APIRouter, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+from service.deps import JsonBody, ModelDep
+from service.routes._responses import NOT_READY, TOO_LARGE, UNPROCESSABLE, UNSUPPORTED
+from service.schemas import Assignment, AssignmentBatch, CustomerBase, missing_cluster_features
+from service.state import LoadedModel, NoClusterFeatureError
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/assign", tags=["assign"])
+M = TypeVar("M", bound=BaseModel)
+ERRORS = NOT_READY | TOO_LARGE | UNSUPPORTED | UNPROCESSABLE
+
+
+def _body(schema: str) -> dict[str, Any]:
+    # The request models are built from the loaded model's spec, after the routes exist,
+    # so the body is declared here and its schema filled in by service.openapi.
+    ref = {"$ref": f"#/components/schemas/{schema}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
+def _validate(schema: type[M], body: bytes) -> M:
+    try:
+        return schema.model_validate_json(body)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        raise RequestValidationError(
+            [{**error, "loc": ("body", *error["loc"])} for error in errors]
+        ) from None
+
+
+def _assign(
+    model: LoadedModel, customers: list[CustomerBase], loc: Callable[[int], tuple[str | int, ...]]
+) -> list[dict[str, Any]]:
+    try:
+        return model.assign(customers)
+    except NoClusterFeatureError as exc:
+        issues = [missing_cluster_features(customers[row], loc(row)) for row in exc.rows]
+        raise RequestValidationError(issues) from None
+
+
+def _json(content: Any) -> Response:
+    return Response(pydantic_core.to_json(content), media_type="application/json")
+
+
+@router.post("", response_model=Assignment, responses=ERRORS, openapi_extra=_body("Customer"))
+def assign_customer(model: ModelDep, body: JsonBody) -> Response:
+    """Assign one customer to the nearest segment."""
+    customer = _validate(model.requests.customer, body)
+    return _json(_assign(model, [customer], lambda _row: ("body",))[0])
+
+
+@router.post(
+    "/batch",
+    response_model=AssignmentBatch,
+    responses=ERRORS,
+    openapi_extra=_body("CustomerBatch"),
+)
+def assign_customers(model: ModelDep, body: JsonBody) -> Response:
+    """Assign up to SEG_MAX_BATCH customers in one call; answers keep the request order."""
+    batch = _validate(model.requests.batch, body)
+    customers: list[CustomerBase] = batch.customers  # type: ignore[attr-defined]
+    answers = _assign(model, customers, lambda row: ("body", "customers", row))
+    return _json({"model_version": model.version, "assignments": answers})

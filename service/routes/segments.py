@@ -1,0 +1,63 @@
+"""GET /segments and /segments/{segment_id}: what each segment is and what to do with it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.deps import ModelDep
+from service.errors import NotFoundError
+from service.routes._responses import NOT_FOUND, NOT_READY
+from service.schemas import SegmentDetail, SegmentList, SegmentSummary
+from service.state import LoadedModel
+from training.artifact import SegmentProfile
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/segments", tags=["segments"])
+
+
+def _typical(segment: SegmentProfile) -> dict[str, float | str | None]:
+    typical: dict[str, float | str | None] = {
+        name: summary.median for name, summary in segment.numeric.items()
+    }
+    for name, mix in segment.categorical.items():
+        typical[name] = max(mix, key=mix.__getitem__) if mix else None
+    return typical
+
+
+def _summary(segment: SegmentProfile) -> SegmentSummary:
+    return SegmentSummary(
+        segment_id=segment.segment_id,
+        name=segment.name,
+        description=segment.description,
+        action=segment.action,
+        size=segment.size,
+        share=segment.share,
+        typical=_typical(segment),
+    )
+
+
+def _segment(model: LoadedModel, segment_id: int) -> SegmentProfile:
+    segments = model.artifact.profile.segments
+    if not 0 <= segment_id < len(segments):
+        valid = ", ".join(str(s.segment_id) for s in segments)
+        raise NotFoundError(f"segment {segment_id} not found; valid ids: {valid}")
+    return segments[segment_id]
+
+
+# Light reads of the loaded model: async, no blocking work.
+@router.get("", responses=NOT_READY)
+async def read_segments(model: ModelDep) -> SegmentList:
+    """Every segment with its size, share, typical values and suggested action."""
+    segments = [_summary(s) for s in model.artifact.profile.segments]
+    return SegmentList(model_version=model.version, segments=segments)
+
+
+@router.get("/{segment_id}", responses=NOT_FOUND | NOT_READY)
+async def read_segment(segment_id: int, model: ModelDep) -> SegmentDetail:
+    """One segment's full profile in original units, and its training distances."""
+    segment = _segment(model, segment_id)
+    percentiles = model.artifact.manifest.distance_percentiles.get(str(segment_id), {})
+    return SegmentDetail(
+        **segment.model_dump(), model_version=model.version, distance_percentiles=percentiles
+    )

@@ -1,0 +1,309 @@
+"""Request models built from the artifact's spec, and the service's response models.
+
+The request model of ``POST /assign`` is made at load time from the spec in the manifest
+(:func:`build_request_models`): one optional field per feature with its bounds, allowed
+values, unit and description, examples from real training rows, unknown fields forbidden
+and numbers strict (no NaN, no Infinity, no ``"85"``, no ``true``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal, NamedTuple
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    create_model,
+)
+from pydantic_core import PydanticCustomError
+
+from training.artifact import NumericSummary, SegmentProfile, Selection
+from training.spec import FeatureSpec, SegmentationSpec
+
+__all__ = [
+    "Assignment",
+    "AssignmentBatch",
+    "CustomerBase",
+    "ErrorMessage",
+    "Example",
+    "FeatureInfo",
+    "Liveness",
+    "ModelInfo",
+    "ProfileOut",
+    "Readiness",
+    "RequestModels",
+    "SegmentDetail",
+    "SegmentList",
+    "SegmentSummary",
+    "ValidationErrorBody",
+    "build_request_models",
+    "missing_cluster_features",
+]
+
+ID_MAX_LENGTH = 128
+
+
+class CustomerBase(BaseModel):
+    """Base of the spec-built customer model: strict and closed.
+
+    "At least one cluster feature" is checked on the whole batch after scoring (a customer
+    whose every cluster feature was imputed), not by a per-instance validator: that Python
+    call per customer tripled the validation time of a 10,000-customer batch.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    cluster_fields: ClassVar[tuple[str, ...]] = ()
+
+
+def missing_cluster_features(customer: CustomerBase, loc: tuple[str | int, ...]) -> dict[str, Any]:
+    """The 422 issue for a customer without any cluster feature, in pydantic's shape."""
+    fields = ", ".join(type(customer).cluster_fields)
+    return {
+        "type": "missing_cluster_features",
+        "loc": loc,
+        "msg": f"At least one cluster feature is required: {fields}",
+        "input": customer.model_dump(exclude_unset=True),
+        "ctx": {"fields": fields},
+    }
+
+
+class Example(NamedTuple):
+    """A real training customer shown in the OpenAPI page."""
+
+    summary: str
+    customer: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RequestModels:
+    """The models a loaded artifact validates requests with."""
+
+    customer: type[CustomerBase]
+    batch: type[BaseModel]
+    examples: dict[str, dict[str, Any]]  # OpenAPI examples: name -> {summary, value}
+
+
+def _describe(feature: FeatureSpec) -> str:
+    parts = [feature.description.rstrip(".") + "." if feature.description else ""]
+    if feature.unit:
+        parts.append(f"Unit: {feature.unit}.")
+    if feature.role == "cluster":
+        fill = "median" if feature.kind == "numeric" else "most frequent value"
+        parts.append(f"Used in the assignment; when missing, the training {fill} is used.")
+    else:
+        parts.append("Validated and described per segment; not used in the assignment.")
+    return " ".join(p for p in parts if p)
+
+
+def _categorical(feature: FeatureSpec) -> Any:
+    allowed = {value.casefold(): value for value in feature.allowed or ()}
+    expected = " or ".join(repr(v) for v in feature.allowed or ())
+
+    def canonical(value: str) -> str:
+        found = allowed.get(value.strip().casefold())
+        if found is None:
+            raise PydanticCustomError(
+                "literal_error", "Input should be {expected}", {"expected": expected}
+            )
+        return found
+
+    schema = {"type": "string", "enum": list(feature.allowed or ())}
+    return Annotated[str, AfterValidator(canonical), WithJsonSchema(schema)]
+
+
+def _feature_field(feature: FeatureSpec, examples: list[Any]) -> tuple[Any, Any]:
+    kind: Any = float if feature.kind == "numeric" else _categorical(feature)
+    field = Field(
+        None,
+        ge=feature.min,
+        le=feature.max,
+        title=feature.display.capitalize(),
+        description=_describe(feature),
+        examples=examples[:3] or None,
+        json_schema_extra={"x-role": feature.role}
+        | ({"x-unit": feature.unit} if feature.unit else {}),
+    )
+    return kind | None, field
+
+
+def build_request_models(
+    spec: SegmentationSpec, examples: list[Example], max_batch: int
+) -> RequestModels:
+    """Build the ``Customer`` and ``CustomerBatch`` models of ``spec``.
+
+    ``examples`` are real training rows (one typical customer per segment); their values
+    become per-field examples and whole-request examples for the OpenAPI page.
+    """
+    fields: dict[str, Any] = {
+        spec.id.name: (
+            str,
+            Field(
+                min_length=1,
+                max_length=ID_MAX_LENGTH,
+                description=spec.id.description,
+                examples=[ex.customer[spec.id.name] for ex in examples[:2]] or None,
+            ),
+        )
+    }
+    for feature in spec.features:
+        seen = [ex.customer.get(feature.name) for ex in examples]
+        seen = [value for value in seen if value is not None]
+        fields[feature.name] = _feature_field(feature, list(dict.fromkeys(seen)))
+    customer = create_model(
+        "Customer",
+        __base__=CustomerBase,
+        __doc__=f"One customer, as described by the spec {spec.name!r}.",
+        **fields,
+    )
+    customer.cluster_fields = tuple(f.name for f in spec.cluster_features)
+    batch = create_model(
+        "CustomerBatch",
+        __config__=ConfigDict(extra="forbid", strict=True),
+        __doc__=f"Up to {max_batch} customers, assigned in one call.",
+        customers=(list[customer], Field(max_length=max_batch)),
+    )
+    return RequestModels(customer, batch, _openapi_examples(spec, examples))
+
+
+def _openapi_examples(spec: SegmentationSpec, examples: list[Example]) -> dict[str, dict[str, Any]]:
+    named = {
+        f"segment-{i}": {"summary": ex.summary, "value": ex.customer}
+        for i, ex in enumerate(examples)
+    }
+    if examples and len(spec.cluster_features) > 1:
+        dropped = spec.cluster_features[-1].name
+        value = {k: v for k, v in examples[0].customer.items() if k != dropped}
+        named["imputed"] = {"summary": f"{dropped} missing: imputed", "value": value}
+    return named
+
+
+# Responses -------------------------------------------------------------------------------
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Assignment(_Out):
+    """Where one customer belongs."""
+
+    customer_id: str = Field(description="The id sent in the request, unchanged.")
+    segment_id: int = Field(ge=0, description="Segment number (see GET /segments).")
+    segment_name: str = Field(description="Readable name, e.g. 'High income · Low spending'.")
+    distance: float = Field(
+        ge=0, description="Distance to the segment centre in the standardised feature space."
+    )
+    confidence: float = Field(
+        ge=0,
+        le=1,
+        description="1 - distance / distance to the runner-up segment: 0 on the border "
+        "between two segments, 1 at the centre.",
+    )
+    atypical: bool = Field(
+        description="True when the distance is beyond the 99th percentile of the training "
+        "customers of this segment: the customer fits no segment well."
+    )
+    imputed: list[str] = Field(
+        description="Cluster features that were missing and replaced by the training value."
+    )
+    model_version: str
+
+
+class AssignmentBatch(_Out):
+    model_version: str
+    assignments: list[Assignment] = Field(description="One per customer, in request order.")
+
+
+class SegmentSummary(_Out):
+    segment_id: int
+    name: str
+    description: str
+    action: str = Field(description="Suggested marketing action.")
+    size: int = Field(description="Training customers in the segment.")
+    share: float = Field(description="Share of the training customers, 0..1.")
+    typical: dict[str, float | str | None] = Field(
+        description="Median of each numeric feature, most common value of each categorical "
+        "one, in original units."
+    )
+
+
+class SegmentList(_Out):
+    model_version: str
+    segments: list[SegmentSummary]
+
+
+class SegmentDetail(SegmentProfile):
+    model_version: str
+    distance_percentiles: dict[str, float] = Field(
+        description="Training distances to this segment's centre: p50, p90, p95, p99, max."
+    )
+
+
+class ProfileOut(_Out):
+    model_version: str
+    n_customers: int
+    overall_numeric: dict[str, NumericSummary]
+    overall_categorical: dict[str, dict[str, float]]
+    segments: list[SegmentProfile]
+    selection: Selection = Field(description="How k was chosen: the rule, table and reason.")
+    report_url: str | None = Field(description="The HTML report, or null without one.")
+
+
+class FeatureInfo(_Out):
+    name: str
+    kind: Literal["numeric", "categorical"]
+    role: Literal["cluster", "profile"]
+    unit: str | None
+    description: str
+    minimum: float | None
+    maximum: float | None
+    allowed: list[str] | None
+
+
+class ModelInfo(_Out):
+    model_version: str
+    created_at: datetime
+    format_version: int
+    spec: str
+    id_field: str
+    features: list[FeatureInfo]
+    n_clusters: int
+    selection_reason: str
+    libraries: dict[str, str]
+    data_source: str
+    data_fingerprint: str
+    rows_read: int
+    rows_kept: int
+    rows_rejected: int
+    report_url: str | None
+
+
+class Liveness(_Out):
+    status: Literal["alive"] = "alive"
+    model_version: str | None
+
+
+class Readiness(_Out):
+    status: Literal["ready"] = "ready"
+    model_version: str
+
+
+class ErrorMessage(_Out):
+    detail: str
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+    input: Any = None
+    ctx: dict[str, Any] | None = None
+
+
+class ValidationErrorBody(_Out):
+    detail: list[ValidationIssue]

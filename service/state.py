@@ -1,0 +1,200 @@
+"""The model being served: loaded, verified, and held in one swappable reference.
+
+A :class:`LoadedModel` is immutable. :class:`ModelHolder` keeps the current one; a (re)load
+builds a whole new one and then swaps the reference, so a request sees one model from
+start to end, and a failed load keeps serving what was there.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from service.config import Settings
+from service.schemas import Example, RequestModels, build_request_models
+from training.artifact import CLEANED, REPORT, Artifact, ArtifactError, load_artifact
+from training.scoring import Assignments, Scorer, load_scorer
+from training.spec import FeatureSpec, SegmentationSpec, parse_spec
+
+__all__ = ["LoadedModel", "ModelHolder", "NoClusterFeatureError", "load_model"]
+
+logger = logging.getLogger(__name__)
+EXAMPLE_ROWS = 5000
+FIGURES = "figures/"
+
+
+class NoClusterFeatureError(ValueError):
+    """Customers (by position) without any cluster feature: nothing to assign them by."""
+
+    def __init__(self, rows: list[int]) -> None:
+        super().__init__(f"no cluster feature in rows {rows}")
+        self.rows = rows
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A verified artifact with everything a request needs, derived once at load."""
+
+    artifact: Artifact
+    scorer: Scorer
+    spec: SegmentationSpec
+    requests: RequestModels
+    segment_names: tuple[str, ...]
+
+    @property
+    def version(self) -> str:
+        return self.artifact.version
+
+    @property
+    def report_path(self) -> Path | None:
+        """The report's HTML file, when this artifact has one."""
+        path = self.artifact.path / REPORT
+        has = self.artifact.manifest.has_report and REPORT in self.artifact.manifest.files
+        return path if has and path.is_file() else None
+
+    def figure_path(self, name: str) -> Path | None:
+        """A figure of the report, only if the manifest lists it (no path can escape)."""
+        if self.report_path is None or FIGURES + name not in self.artifact.manifest.files:
+            return None
+        path = self.artifact.path / FIGURES / name
+        return path if "/" not in name and path.is_file() else None
+
+    def assign(self, customers: Sequence[BaseModel]) -> list[dict[str, Any]]:
+        """Assign validated customers; one response row each, in order.
+
+        Raises :class:`NoClusterFeatureError` when a customer has no cluster feature.
+        """
+        columns = {name: [getattr(c, name) for c in customers] for name in self.scorer_columns}
+        result = self.scorer.assign(columns)
+        masks = list(result.imputed.values())
+        if masks and (empty := np.flatnonzero(np.logical_and.reduce(masks))).size:
+            raise NoClusterFeatureError(empty.tolist())
+        ids = [getattr(c, self.spec.id.name) for c in customers]
+        names, version = self.segment_names, self.version
+        return [
+            {
+                "customer_id": customer_id,
+                "segment_id": segment,
+                "segment_name": names[segment],
+                "distance": distance,
+                "confidence": confidence,
+                "atypical": atypical,
+                "imputed": imputed,
+                "model_version": version,
+            }
+            for customer_id, segment, distance, confidence, atypical, imputed in zip(
+                ids,
+                result.segment.tolist(),
+                result.distance.tolist(),
+                result.confidence.tolist(),
+                result.atypical.tolist(),
+                _imputed_lists(result, len(ids)),
+                strict=True,
+            )
+        ]
+
+    @property
+    def scorer_columns(self) -> tuple[str, ...]:
+        return (*self.scorer.numeric, *self.scorer.categorical)
+
+
+def _imputed_lists(result: Assignments, n_rows: int) -> list[list[str]]:
+    none: list[str] = []  # shared: most rows impute nothing, and it is never mutated
+    lists = [none] * n_rows
+    masks = list(result.imputed.values())
+    if masks:
+        for row in np.flatnonzero(np.logical_or.reduce(masks)).tolist():
+            lists[row] = result.imputed_fields(row)
+    return lists
+
+
+def _parse(text: str | None, feature: FeatureSpec) -> Any:
+    if text is None or text == "":
+        return None
+    if feature.kind == "categorical":
+        return text
+    number = float(text)
+    return int(number) if number.is_integer() else number
+
+
+def typical_customers(artifact: Artifact, spec: SegmentationSpec, scorer: Scorer) -> list[Example]:
+    """Per segment, the training customer nearest its centre (among the first rows)."""
+    with (artifact.path / CLEANED).open(newline="") as handle:
+        rows = list(itertools.islice(csv.DictReader(handle), EXAMPLE_ROWS))
+    features = spec.features
+    customers = [
+        {spec.id.name: row[spec.id.name]} | {f.name: _parse(row.get(f.name), f) for f in features}
+        for row in rows
+    ]
+    customers = [c for c in customers if all(c[f.name] is not None for f in features)]
+    if not customers:
+        return []
+    names = (*scorer.numeric, *scorer.categorical)
+    columns = {name: [c[name] for c in customers] for name in names}
+    result = scorer.assign(columns)
+    titles = {s.segment_id: s.name for s in artifact.profile.segments}
+    examples = []
+    for segment in range(scorer.n_clusters):
+        members = np.flatnonzero(result.segment == segment)
+        if len(members):
+            best = int(members[np.argmin(result.distance[members])])
+            examples.append(Example(f"{titles[segment]}: a typical customer", customers[best]))
+    return examples
+
+
+def load_model(settings: Settings) -> LoadedModel:
+    """Load, verify and prepare the configured artifact; raise ``ArtifactError`` if unfit."""
+    artifact = load_artifact(settings.models_dir.resolve(), settings.model_version)
+    scorer = load_scorer(artifact)
+    spec = parse_spec(artifact.manifest.spec, "manifest")
+    ids = [s.segment_id for s in artifact.profile.segments]
+    if ids != list(range(scorer.n_clusters)):
+        raise ArtifactError(
+            f"{artifact.path}: profile.json describes segments {ids}, the model has "
+            f"{scorer.n_clusters}"
+        )
+    examples = typical_customers(artifact, spec, scorer)
+    return LoadedModel(
+        artifact=artifact,
+        scorer=scorer,
+        spec=spec,
+        requests=build_request_models(spec, examples, settings.max_batch),
+        segment_names=tuple(s.name for s in artifact.profile.segments),
+    )
+
+
+class ModelHolder:
+    """The one reference to the model being served, and why there is none."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.current: LoadedModel | None = None
+        self.error = "the model has not been loaded yet"
+
+    def load(self) -> LoadedModel | None:
+        """Load the configured model and swap it in; on failure keep the current one."""
+        try:
+            model = load_model(self.settings)
+        except Exception as exc:
+            # Whatever is wrong with an artifact, the process keeps serving liveness
+            # (and the previous model, if any); readiness says why.
+            expected = isinstance(exc, ArtifactError)
+            reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+            self.error = self._public(reason)
+            logger.warning("model not loaded: %s", reason, exc_info=not expected)
+            return None
+        self.current, self.error = model, ""
+        logger.info("serving model %s (spec %s)", model.version, model.spec.name)
+        return model
+
+    def _public(self, reason: str) -> str:
+        # Where the models folder lives is the server's business, not the client's.
+        return reason.replace(str(self.settings.models_dir.resolve()), "SEG_MODELS_DIR")

@@ -1,0 +1,82 @@
+"""The OpenAPI page is enough to integrate from: schemas from the spec, examples, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from training.train import TrainResult
+
+
+@pytest.fixture(scope="module")
+def openapi(client: TestClient) -> dict[str, Any]:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def test_openapi_describes_the_service(openapi: dict[str, Any]) -> None:
+    assert openapi["info"]["title"] == "Customer segments"
+    for word in ("segment_id", "confidence", "atypical", "imputed", "model_version"):
+        assert word in openapi["info"]["description"]
+    assert [t["name"] for t in openapi["tags"]] == [
+        "assign",
+        "segments",
+        "profile",
+        "model",
+        "health",
+    ]
+
+
+def test_openapi_customer_schema_comes_from_the_spec(openapi: dict[str, Any]) -> None:
+    customer = openapi["components"]["schemas"]["Customer"]
+    assert customer["additionalProperties"] is False
+    assert customer["required"] == ["customer_id"]
+    income = customer["properties"]["annual_income"]
+    assert income["x-unit"] == "k$"
+    assert income["x-role"] == "cluster"
+    assert income["anyOf"][0] == {"type": "number", "minimum": 0.0, "maximum": 10000.0}
+    assert "thousands of US dollars" in income["description"]
+    gender = customer["properties"]["gender"]
+    assert gender["anyOf"][0] == {"type": "string", "enum": ["Female", "Male"]}
+    assert gender["x-role"] == "profile"
+    batch = openapi["components"]["schemas"]["CustomerBatch"]
+    assert batch["properties"]["customers"]["maxItems"] == 10_000
+
+
+def test_openapi_examples_are_real_training_rows(
+    openapi: dict[str, Any], classic_model: TrainResult, client: TestClient
+) -> None:
+    body = openapi["paths"]["/assign"]["post"]["requestBody"]
+    examples = body["content"]["application/json"]["examples"]
+    ids = set(classic_model.cleaning.cleaned["customer_id"])
+    names = {s.name for s in classic_model.profile.segments}
+    typical = [e for key, e in examples.items() if key.startswith("segment-")]
+    assert {e["summary"].removesuffix(": a typical customer") for e in typical} == names
+    for example in examples.values():
+        assert example["value"]["customer_id"] in ids
+        answer = client.post("/assign", json=example["value"])
+        assert answer.status_code == 200
+    for example in typical:
+        answer = client.post("/assign", json=example["value"]).json()
+        assert example["summary"] == f"{answer['segment_name']}: a typical customer"
+    response = openapi["paths"]["/assign"]["post"]["responses"]["200"]
+    assert response["content"]["application/json"]["example"]["segment_name"] in names
+
+
+def test_openapi_documents_errors(openapi: dict[str, Any]) -> None:
+    assign = openapi["paths"]["/assign"]["post"]["responses"]
+    assert set(assign) == {"200", "413", "415", "422", "503"}
+    assert set(openapi["paths"]["/segments/{segment_id}"]["get"]["responses"]) >= {"404", "503"}
+    assert set(openapi["paths"]["/profile/report"]["get"]["responses"]) >= {"404", "503"}
+    assert "/profile/figures/{name}" in openapi["paths"]
+    assert "/profile/report/figures/{name}" not in openapi["paths"]
+
+
+def test_docs_page_is_served(client: TestClient) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert "/openapi.json" in response.text

@@ -1,0 +1,279 @@
+"""Batch assignment: a customer file in, one assignment per customer out, in chunks.
+
+The same cleaning as training (:func:`training.data.clean`, chunk by chunk) and the same
+scorer as the service (:func:`training.scoring.load_scorer`), so a row gets the answer
+``POST /assign`` gives. Memory stays flat in the file's size: pyarrow streams the input
+in chunks and each chunk's answers are written before the next is read. Rows that break
+the spec go to a side file with a reason each. Unlike training, a repeated id is not a
+reason to reject: like the API, every row is assigned on its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from training.artifact import load_artifact
+from training.data import ROW_COLUMN, DataError, clean
+from training.scoring import Scorer, load_scorer
+from training.spec import SegmentationSpec, normalise_header, parse_spec
+
+__all__ = ["OUTPUT_COLUMNS", "BatchResult", "assign_file", "rejected_path"]
+
+CHUNK_ROWS = 100_000
+CSV_SUFFIXES = {".csv", ".txt"}
+PARQUET_SUFFIXES = {".parquet", ".pq"}
+OUTPUT_COLUMNS = (
+    "segment_id",
+    "segment_name",
+    "distance",
+    "confidence",
+    "atypical",
+    "imputed",
+    "model_version",
+)
+Progress = Callable[[int, int], None]  # (done, total) in bytes (CSV) or rows (Parquet)
+
+
+@dataclass
+class BatchResult:
+    """What one run did."""
+
+    model_version: str
+    output: Path
+    rejected: Path
+    rows_read: int = 0
+    rows_assigned: int = 0
+    rows_rejected: int = 0
+    atypical: int = 0
+    imputed: int = 0
+    segments: dict[str, int] = field(default_factory=dict)
+
+
+def rejected_path(output: Path) -> Path:
+    """Where the rejected rows of ``output`` go: ``<stem>.rejected.csv`` beside it."""
+    return output.with_name(output.stem + ".rejected.csv")
+
+
+def _kind(path: Path, what: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    raise DataError(
+        f"unsupported {what} file type {suffix or '(none)'!r} for {path}: use .csv or .parquet"
+    )
+
+
+def _block_size(path: Path, chunk_rows: int) -> int:
+    """Bytes per CSV block for about ``chunk_rows`` rows, from the first 64 KiB."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    row_bytes = len(head) / max(head.count(b"\n"), 1)
+    return int(min(max(row_bytes * chunk_rows, 1 << 20), 256 << 20))
+
+
+def _chunks(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, int, int]]:
+    """Yield (chunk as text columns, progress done, progress total)."""
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    try:
+        if _kind(path, "input") == "parquet":
+            parquet = pq.ParquetFile(path)
+            total, done = parquet.metadata.num_rows, 0
+            for batch in parquet.iter_batches(batch_size=chunk_rows):
+                frame = batch.to_pandas()
+                done += len(frame)
+                # As training's load_table: every value as text, missing as NA.
+                text = frame.astype("object").where(frame.notna(), None).astype("string")
+                yield text, done, total
+            return
+        with path.open(newline="") as handle:
+            header = next(csv.reader(handle), [])
+        total = path.stat().st_size
+        with path.open("rb") as source:
+            reader = pacsv.open_csv(
+                source,
+                read_options=pacsv.ReadOptions(block_size=_block_size(path, chunk_rows)),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={name: pa.string() for name in header}
+                ),
+            )
+            for batch in reader:
+                yield batch.to_pandas(), source.tell(), total
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"cannot read {path}: {reason}") from None
+
+
+def _id_column(frame: pd.DataFrame, spec: SegmentationSpec) -> Any:
+    # The column clean() will take as the id: the first one whose header maps to it.
+    mapping = spec.header_map()
+    for column in frame.columns:
+        if mapping.get(normalise_header(column)) == spec.id.name:
+            return column
+    found = ", ".join(map(str, frame.columns)) or "(none)"
+    raise DataError(f"required column {spec.id.name!r} not found; columns found: {found}")
+
+
+def _clean_chunk(
+    frame: pd.DataFrame, spec: SegmentationSpec, first_row: int
+) -> tuple[pd.DataFrame, pa.Array, pd.DataFrame]:
+    """clean() one chunk with every id made unique, so that only the spec rejects a row.
+
+    Returns the cleaned rows, their ids as given (stripped) and the rejected rows.
+    """
+    frame = frame.reset_index(drop=True)
+    column = _id_column(frame, spec)
+    raw = pa.array(frame[column].astype("string").array).cast(pa.large_string())
+    ids = pc.utf8_trim_whitespace(raw)
+    present = pc.fill_null(pc.not_equal(ids, ""), False)
+    tokens = pa.array(np.arange(len(frame))).cast(pa.large_string())
+    keyed = frame.copy()
+    keyed[column] = pd.arrays.ArrowStringArray(pc.if_else(present, tokens, raw))
+    result = clean(keyed, spec)
+    cleaned, rejected = result.cleaned, result.rejected
+    rows = pc.cast(pa.array(cleaned[spec.id.name].astype("string").array), pa.int64())
+    rejected_rows = rejected[ROW_COLUMN].to_numpy(dtype=np.int64) - 1
+    rejected[column] = pd.arrays.ArrowStringArray(raw.take(rejected_rows))
+    rejected[ROW_COLUMN] = rejected_rows + first_row
+    return cleaned, ids.take(rows), rejected
+
+
+def _assignments(
+    cleaned: pd.DataFrame, ids: pa.Array, scorer: Scorer, names: list[str], version: str
+) -> dict[str, pa.Array]:
+    columns = {
+        name: cleaned[name].to_numpy(dtype=object if name in scorer.categorical else np.float64)
+        for name in (*scorer.numeric, *scorer.categorical)
+    }
+    result = scorer.assign(columns)
+    imputed = np.full(len(cleaned), "", dtype=object)
+    masks = list(result.imputed.values())
+    if masks:
+        for row in np.flatnonzero(np.logical_or.reduce(masks)).tolist():
+            imputed[row] = ";".join(result.imputed_fields(row))
+    return {
+        "segment_id": pa.array(result.segment, pa.int64()),
+        "segment_name": pa.array(names, pa.string()).take(result.segment),
+        "distance": pa.array(result.distance, pa.float64()),
+        "confidence": pa.array(result.confidence, pa.float64()),
+        "atypical": pa.array(result.atypical, pa.bool_()),
+        "imputed": pa.array(imputed, pa.string()),
+        "model_version": pa.array([version], pa.string()).take(np.zeros(len(ids), np.int64)),
+    }
+
+
+def _rejected_table(rejected: pd.DataFrame) -> pa.Table:
+    # Every chunk must give the same schema, empty or not: row numbers, then text.
+    return pa.table(
+        {
+            str(name): pa.array(
+                values.to_numpy(dtype=np.int64)
+                if name == ROW_COLUMN
+                else values.astype(object).where(values.notna(), None).to_numpy(),
+                pa.int64() if name == ROW_COLUMN else pa.string(),
+            )
+            for name, values in rejected.items()
+        }
+    )
+
+
+class _Writer:
+    """Write tables to a temporary file, then rename it into place on success."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.kind = _kind(path, "output")
+        self.tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        self._writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._writer is not None
+
+    def write(self, table: pa.Table) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            kind = pq.ParquetWriter if self.kind == "parquet" else pacsv.CSVWriter
+            self._writer = kind(self.tmp, table.schema)
+        self._writer.write_table(table)
+
+    def close(self, *, keep: bool) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if keep:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def assign_file(
+    input_path: Path,
+    output_path: Path,
+    models_dir: Path,
+    model_version: str | None = None,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    on_progress: Progress | None = None,
+) -> BatchResult:
+    """Assign every customer of ``input_path`` and write ``output_path`` (CSV or Parquet).
+
+    Output: the id, then :data:`OUTPUT_COLUMNS`. Rejected rows (with ``source_row``,
+    their raw values and a ``reason``) go to :func:`rejected_path` of the output.
+
+    Raises
+    ------
+    ArtifactError
+        When the model cannot be loaded or verified.
+    DataError
+        When the input cannot be read, lacks a column, or a file type is not supported.
+    """
+    _kind(input_path, "input")
+    if not input_path.is_file():
+        raise DataError(f"data file not found: {input_path}")
+    writer = _Writer(output_path)
+    rejects = _Writer(rejected_path(output_path))
+    artifact = load_artifact(models_dir, model_version)
+    scorer = load_scorer(artifact)
+    spec = parse_spec(artifact.manifest.spec, "manifest")
+    names = [s.name for s in artifact.profile.segments]
+    result = BatchResult(artifact.version, output_path, rejects.path)
+    counts = np.zeros(scorer.n_clusters, dtype=np.int64)
+    ok = False
+    try:
+        for frame, done, total in _chunks(input_path, chunk_rows):
+            cleaned, ids, rejected = _clean_chunk(frame, spec, first_row=result.rows_read + 1)
+            answers = _assignments(cleaned, ids, scorer, names, artifact.version)
+            table = pa.table({spec.id.name: ids.cast(pa.string()), **answers})
+            writer.write(table)
+            rejects.write(_rejected_table(rejected))
+            result.rows_read += len(frame)
+            result.rows_assigned += len(cleaned)
+            result.rows_rejected += len(rejected)
+            result.atypical += int(np.count_nonzero(table["atypical"].to_numpy()))
+            imputed = table["imputed"].to_numpy(zero_copy_only=False)
+            result.imputed += int(np.count_nonzero(imputed != ""))
+            counts += np.bincount(table["segment_id"].to_numpy(), minlength=scorer.n_clusters)
+            if on_progress is not None:
+                on_progress(done, total)
+        if not writer.started:
+            raise DataError(f"{input_path}: no rows to assign")
+        ok = True
+    finally:
+        writer.close(keep=ok)
+        rejects.close(keep=ok)
+    result.segments = {names[i]: int(n) for i, n in enumerate(counts)}
+    return result
