@@ -8,7 +8,7 @@ MODELS ?= models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-prod train-sample run test lint bench clean
+.PHONY: install install-prod train-sample run test lint bench bench-serve bench-assign clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,10 +38,18 @@ lint: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
 	$(BIN)/python -m pytest
 
 bench: install
 	$(BIN)/python bench/train.py
+
+# The service against an echo baseline, and a 1,000,000-row file through `segments assign`.
+bench-serve: install
+	$(BIN)/python bench/serve.py
+
+bench-assign: install
+	$(BIN)/python bench/assign_file.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from service.config import Settings
 from training.train import TrainOptions, TrainResult, train
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,4 +44,17 @@ def classic_model(models_dir: Path) -> TrainResult:
         pytest.fail(f"CI=true but the classic data file is missing: {CLASSIC}")
     else:
         data = SAMPLE
-    return train(TrainOptions(data=data, models_dir=models_dir, report=False))
+    return train(TrainOptions(data=data, models_dir=models_dir, report=True))
+
+
+@pytest.fixture(scope="session")
+def full_model(classic_path: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
+    """The 'mall-full' model (gender one-hot in the distance) on the classic file."""
+    folder = tmp_path_factory.mktemp("full-models")
+    return train(TrainOptions(data=classic_path, spec="mall-full", models_dir=folder, report=False))
+
+
+@pytest.fixture(scope="session")
+def classic_settings(classic_model: TrainResult) -> Settings:
+    """Service settings pinned to the classic model (other tests may publish beside it)."""
+    return Settings(models_dir=classic_model.path.parent, model_version=classic_model.path.name)

@@ -213,13 +213,20 @@ def _write_latest(models_dir: Path, version: str) -> None:
     _fsync(models_dir)
 
 
-def publish(models_dir: Path, manifest: Manifest, write_files: Callable[[Path], None]) -> Path:
+def publish(
+    models_dir: Path,
+    manifest: Manifest,
+    write_files: Callable[[Path], None],
+    *,
+    update_latest: bool = True,
+) -> Path:
     """Write an artifact atomically and point ``LATEST`` at it.
 
     ``write_files(folder)`` writes every file but the manifest into a private temporary
     folder; this function checksums them, writes the manifest, fsyncs, renames the folder
-    to ``models_dir/<version>`` and only then replaces ``LATEST``. Any failure removes the
-    temporary folder and leaves ``LATEST`` as it was.
+    to ``models_dir/<version>`` and only then replaces ``LATEST`` (unless
+    ``update_latest=False``). Any failure removes the temporary folder and leaves
+    ``LATEST`` as it was.
     """
     models_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_tmp(models_dir)
@@ -237,7 +244,8 @@ def publish(models_dir: Path, manifest: Manifest, write_files: Callable[[Path], 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _write_latest(models_dir, target.name)
+    if update_latest:
+        _write_latest(models_dir, target.name)
     return target
 
 

@@ -187,6 +187,107 @@ def sample_data(
     out.print(f"wrote {rows} customers to {out_path}")
 
 
+@app.command()
+def assign(
+    input_path: Annotated[Path, typer.Option("--input", help="Customer file (.csv or .parquet).")],
+    output_path: Annotated[
+        Path, typer.Option("--output", help="Assignments file to write (.csv or .parquet).")
+    ],
+    model_version: Annotated[
+        str | None, typer.Option(help="Model version (default: the one named in LATEST).")
+    ] = None,
+    models_dir: Annotated[Path, typer.Option(help="Where artifacts are published.")] = Path(
+        "models"
+    ),
+) -> None:
+    """Assign every customer of a file to a segment: same answers as POST /assign."""
+    from training.batch import assign_file
+
+    progress = Progress(
+        TextColumn("assigning"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = progress.add_task("assign", total=None)
+
+    def on_progress(done: int, total: int) -> None:
+        progress.start()  # on the first chunk: errors before it print on a clean line
+        progress.update(task, completed=done, total=total)
+
+    with user_errors():
+        try:
+            result = assign_file(
+                input_path, output_path, models_dir, model_version, on_progress=on_progress
+            )
+        finally:
+            progress.stop()
+    out.print(
+        f"{result.rows_assigned} of {result.rows_read} customers assigned by model "
+        f"{result.model_version} ({result.atypical} atypical, {result.imputed} with imputed "
+        f"values): {result.output}"
+    )
+    for name, count in result.segments.items():
+        out.print(f"  {name:<40} {count}", highlight=False)
+    out.print(f"rejected: {result.rows_rejected} rows: {result.rejected}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
+    models_dir: Annotated[
+        Path | None, typer.Option(help="Artifacts folder (default: $SEG_MODELS_DIR or models).")
+    ] = None,
+    model_version: Annotated[
+        str | None, typer.Option(help="Version to serve (default: $SEG_MODEL_VERSION or LATEST).")
+    ] = None,
+) -> None:
+    """Serve the scoring API with uvicorn (OpenAPI page at /docs)."""
+    import os
+    import sys
+
+    from service.config import SettingsError, load_settings
+    from service.main import uvicorn_argv
+
+    if models_dir is not None:
+        os.environ["SEG_MODELS_DIR"] = str(models_dir)
+    if model_version is not None:
+        os.environ["SEG_MODEL_VERSION"] = model_version
+    try:
+        load_settings()  # fail here, in one line, rather than in every worker
+    except SettingsError as exc:
+        fail(str(exc))
+    sys.stdout.flush()
+    # Become the server: signals reach uvicorn directly (PID 1 in a container) and the
+    # serving process holds the service's imports only, none of the CLI's.
+    os.execv(sys.executable, [sys.executable, *uvicorn_argv(host, port, workers)])
+
+
+@app.command()
+def report(
+    model_version: Annotated[str, typer.Option(help="Version whose report to draw.")],
+    models_dir: Annotated[Path, typer.Option(help="Where artifacts are published.")] = Path(
+        "models"
+    ),
+) -> None:
+    """Draw the HTML report of a published model, published as a new version beside it."""
+    from training.report import regenerate_report
+
+    with user_errors():
+        folder = regenerate_report(models_dir, model_version)
+    latest = models_dir / "LATEST"
+    moved = latest.is_file() and latest.read_text().strip() == folder.name
+    out.print(f"report: {folder / 'report.html'}")
+    out.print(
+        f"new version {folder.name}: same model as {model_version}, with the report"
+        + ("; LATEST now names it" if moved else "; LATEST unchanged")
+    )
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app()

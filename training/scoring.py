@@ -129,9 +129,11 @@ class Scorer:
         """Assign every row of ``columns`` to its nearest segment."""
         X, imputed = self.transform(columns)
         # Same expansion as sklearn's euclidean distances, so labels match predict() exactly.
+        # einsum, not `@`: BLAS rounds a row differently with other rows beside it, and a
+        # customer's answer must not depend on the batch (or file chunk) it arrives in.
         sq = (
             np.einsum("ij,ij->i", X, X)[:, None]
-            - 2.0 * (X @ self.centroids.T)
+            - 2.0 * np.einsum("ij,kj->ik", X, self.centroids)
             + np.einsum("ij,ij->i", self.centroids, self.centroids)[None, :]
         )
         np.maximum(sq, 0.0, out=sq)
