@@ -9,7 +9,7 @@ checks that it agrees exactly with ``Pipeline.predict`` on the training rows.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -51,6 +51,11 @@ class Scorer:
     categories: tuple[tuple[str, ...], ...]
     centroids: np.ndarray  # (n_clusters, n_features_out)
     p99: np.ndarray  # (n_clusters,) training distance p99 per segment
+    centroid_sq: np.ndarray = field(init=False, repr=False)  # (n_clusters,) squared norms
+
+    def __post_init__(self) -> None:
+        sq = np.einsum("ij,ij->i", self.centroids, self.centroids)
+        object.__setattr__(self, "centroid_sq", sq)  # frozen: derived once, here
 
     @classmethod
     def from_pipeline(
@@ -131,26 +136,23 @@ class Scorer:
         # Same expansion as sklearn's euclidean distances, so labels match predict() exactly.
         # einsum, not `@`: BLAS rounds a row differently with other rows beside it, and a
         # customer's answer must not depend on the batch (or file chunk) it arrives in.
-        sq = (
-            np.einsum("ij,ij->i", X, X)[:, None]
-            - 2.0 * np.einsum("ij,kj->ik", X, self.centroids)
-            + np.einsum("ij,ij->i", self.centroids, self.centroids)[None, :]
-        )
+        sq = np.einsum("ij,ij->i", X, X)[:, None] - 2.0 * np.einsum("ij,kj->ik", X, self.centroids)
+        sq += self.centroid_sq
         np.maximum(sq, 0.0, out=sq)
         rows = np.arange(len(X))
         segment = np.argmin(sq, axis=1)  # first minimum on ties, as sklearn does
         distance = np.sqrt(sq[rows, segment])
+        confidence = np.ones(len(X))
         if self.n_clusters > 1:
             sq[rows, segment] = np.inf
             runner_up = np.sqrt(sq.min(axis=1))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                confidence = np.where(runner_up > 0, 1.0 - distance / runner_up, 0.0)
-        else:
-            confidence = np.ones(len(X))
+            # 1 - d1/d2 is in [0, 1]; 0 where both distances are 0 (a tie at a centroid).
+            np.divide(distance, runner_up, out=confidence, where=runner_up > 0)
+            np.subtract(1.0, confidence, out=confidence)
         return Assignments(
             segment=segment,
             distance=distance,
-            confidence=np.clip(confidence, 0.0, 1.0),
+            confidence=confidence,
             atypical=distance > self.p99[segment],
             imputed=imputed,
         )
