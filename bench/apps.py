@@ -3,7 +3,6 @@
 - ``echo_app``: a bare FastAPI endpoint that echoes the JSON body (the baseline), as
   ``async def`` (``POST /echo``) and as a threadpool ``def`` (``POST /echo-sync``).
 - ``pandas_app``: the common approach, a DataFrame and ``Pipeline.predict`` per request.
-- ``assign_async_app``: our /assign's work in an ``async def``, to price the threadpool hop.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fastapi import Body, FastAPI, Request, Response
+from fastapi import Body, FastAPI
 from pydantic import BaseModel
 
 from training.artifact import load_artifact
@@ -56,22 +55,5 @@ def pandas_app() -> FastAPI:
             "segment_name": names[segment],
             "model_version": version,
         }
-
-    return app
-
-
-def assign_async_app() -> FastAPI:
-    """Our app plus POST /assign-async: the same work as /assign, on the event loop."""
-    from service.main import app_factory
-    from service.routes.assign import _json, _validate
-
-    app = app_factory()
-    holder = app.state.models
-
-    @app.post("/assign-async")
-    async def assign_async(request: Request) -> Response:
-        model = holder.current
-        customer = _validate(model.requests.customer, await request.body())
-        return _json(model.assign([customer])[0])
 
     return app

@@ -8,8 +8,8 @@ asyncio httpx client) at concurrency 1 and 32:
     (b) assign:  our POST /assign
     (c) pandas:  a DataFrame + Pipeline.predict per request           (the common approach)
 
-and, to show what the threadpool hop costs, the echo as a sync ``def`` (echo-sync) and our
-/assign's code in an ``async def`` (assign-async).
+and, to show what a threadpool hop costs, the echo as a sync ``def`` (echo-sync): the
+reason single-customer /assign runs on the event loop.
 
 Then POST /assign/batch with 1,000 and 10,000 customers (p50 of sequential calls), against
 the echo of the same body. Prints req/s, p50, p99 and the ratios.
@@ -44,7 +44,6 @@ TARGETS = {
     "echo": ("bench.apps:echo_app", "/echo"),
     "echo-sync": ("bench.apps:echo_app", "/echo-sync"),
     "assign": ("service.main:app_factory", "/assign"),
-    "assign-async": ("bench.apps:assign_async_app", "/assign-async"),
     "pandas": ("bench.apps:pandas_app", "/assign"),
 }
 
@@ -183,7 +182,7 @@ def main() -> None:
     if client == "httpx":
         print("note: the Python client is slower than the servers, so ratios shrink toward 1")
     results: dict[tuple[str, int], dict[str, float]] = {}
-    for name in ("echo", "echo-sync", "assign", "assign-async", "pandas"):
+    for name in ("echo", "echo-sync", "assign", "pandas"):
         target, path = TARGETS[name]
         server = Server(target, models_dir)
         try:
@@ -201,16 +200,12 @@ def main() -> None:
             server.stop()
     print()
     for concurrency in (1, 32):
-        a, e, s, p, i = (
-            results[n, concurrency]
-            for n in ("assign", "echo", "echo-sync", "pandas", "assign-async")
-        )
+        a, e, s, p = (results[n, concurrency] for n in ("assign", "echo", "echo-sync", "pandas"))
         print(
             f"c={concurrency:<3} assign / echo {a['rps'] / e['rps']:6.1%}   "
             f"assign / pandas {a['rps'] / p['rps']:5.1f}x   (targets: >= 80 %, >= 40x)   "
             f"echo / pandas {e['rps'] / p['rps']:5.1f}x   "
-            f"assign / echo-sync {a['rps'] / s['rps']:6.1%}   "
-            f"assign-async / echo {i['rps'] / e['rps']:6.1%}"
+            f"echo-sync / echo {s['rps'] / e['rps']:6.1%}"
         )
     print()
     batches: dict[tuple[str, int], float] = {}
