@@ -15,19 +15,17 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from training.artifact import load_artifact
 from training.data import ROW_COLUMN, DataError, clean
 from training.scoring import Scorer, load_scorer
-from training.spec import SegmentationSpec, normalise_header, parse_spec
+from training.spec import SegmentationSpec, parse_spec
 
 __all__ = ["OUTPUT_COLUMNS", "BatchResult", "assign_file", "rejected_path"]
 
@@ -118,42 +116,18 @@ def _chunks(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, int, in
         raise DataError(f"cannot read {path}: {reason}") from None
 
 
-def _id_column(frame: pd.DataFrame, spec: SegmentationSpec) -> Any:
-    # The column clean() will take as the id: the first one whose header maps to it.
-    mapping = spec.header_map()
-    for column in frame.columns:
-        if mapping.get(normalise_header(column)) == spec.id.name:
-            return column
-    found = ", ".join(map(str, frame.columns)) or "(none)"
-    raise DataError(f"required column {spec.id.name!r} not found; columns found: {found}")
-
-
 def _clean_chunk(
     frame: pd.DataFrame, spec: SegmentationSpec, first_row: int
-) -> tuple[pd.DataFrame, pa.Array, pd.DataFrame]:
-    """clean() one chunk with every id made unique, so that only the spec rejects a row.
-
-    Returns the cleaned rows, their ids as given (stripped) and the rejected rows.
-    """
-    frame = frame.reset_index(drop=True)
-    column = _id_column(frame, spec)
-    raw = pa.array(frame[column].astype("string").array).cast(pa.large_string())
-    ids = pc.utf8_trim_whitespace(raw)
-    present = pc.fill_null(pc.not_equal(ids, ""), False)
-    tokens = pa.array(np.arange(len(frame))).cast(pa.large_string())
-    keyed = frame.copy()
-    keyed[column] = pd.arrays.ArrowStringArray(pc.if_else(present, tokens, raw))
-    result = clean(keyed, spec)
-    cleaned, rejected = result.cleaned, result.rejected
-    rows = pc.cast(pa.array(cleaned[spec.id.name].astype("string").array), pa.int64())
-    rejected_rows = rejected[ROW_COLUMN].to_numpy(dtype=np.int64) - 1
-    rejected[column] = pd.arrays.ArrowStringArray(raw.take(rejected_rows))
-    rejected[ROW_COLUMN] = rejected_rows + first_row
-    return cleaned, ids.take(rows), rejected
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """clean() one chunk, keeping repeated ids (as the API does); rows numbered in the file."""
+    result = clean(frame.reset_index(drop=True), spec, reject_duplicates=False)
+    rejected = result.rejected
+    rejected[ROW_COLUMN] = rejected[ROW_COLUMN].to_numpy(dtype=np.int64) + first_row - 1
+    return result.cleaned, rejected
 
 
 def _assignments(
-    cleaned: pd.DataFrame, ids: pa.Array, scorer: Scorer, names: list[str], version: str
+    cleaned: pd.DataFrame, scorer: Scorer, names: list[str], version: str
 ) -> dict[str, pa.Array]:
     columns = {
         name: cleaned[name].to_numpy(dtype=object if name in scorer.categorical else np.float64)
@@ -172,7 +146,7 @@ def _assignments(
         "confidence": pa.array(result.confidence, pa.float64()),
         "atypical": pa.array(result.atypical, pa.bool_()),
         "imputed": pa.array(imputed, pa.string()),
-        "model_version": pa.array([version], pa.string()).take(np.zeros(len(ids), np.int64)),
+        "model_version": pa.array([version], pa.string()).take(np.zeros(len(cleaned), np.int64)),
     }
 
 
@@ -255,9 +229,10 @@ def assign_file(
     ok = False
     try:
         for frame, done, total in _chunks(input_path, chunk_rows):
-            cleaned, ids, rejected = _clean_chunk(frame, spec, first_row=result.rows_read + 1)
-            answers = _assignments(cleaned, ids, scorer, names, artifact.version)
-            table = pa.table({spec.id.name: ids.cast(pa.string()), **answers})
+            cleaned, rejected = _clean_chunk(frame, spec, first_row=result.rows_read + 1)
+            answers = _assignments(cleaned, scorer, names, artifact.version)
+            ids = pa.array(cleaned[spec.id.name].to_numpy(dtype=object), pa.string())
+            table = pa.table({spec.id.name: ids, **answers})
             writer.write(table)
             rejects.write(_rejected_table(rejected))
             result.rows_read += len(frame)

@@ -143,8 +143,13 @@ def _categorical_parser(feature: FeatureSpec) -> Callable[[str], tuple[object, s
     return parse
 
 
-def clean(frame: pd.DataFrame, spec: SegmentationSpec) -> CleanResult:
+def clean(
+    frame: pd.DataFrame, spec: SegmentationSpec, *, reject_duplicates: bool = True
+) -> CleanResult:
     """Map headers, type every column, and split rows into cleaned and rejected.
+
+    Training rejects repeated ids (keeping the first); batch assignment passes
+    ``reject_duplicates=False`` and answers every row, as the API does.
 
     Raises
     ------
@@ -172,15 +177,9 @@ def clean(frame: pd.DataFrame, spec: SegmentationSpec) -> CleanResult:
     no_cluster = np.all([pd.isna(columns[name]) for name in cluster], axis=0) & (reasons == "")
     reasons[no_cluster] = "no cluster feature present: " + ", ".join(cluster)
 
-    valid = np.flatnonzero(reasons == "")
-    codes, _ = pd.factorize(columns[spec.id.name][valid])
-    _, first = np.unique(codes, return_index=True)
-    is_first = np.zeros(len(valid), dtype=bool)
-    is_first[first] = True
-    duplicate = valid[~is_first]
-    first_row = valid[first[codes[~is_first]]]  # factorize codes are 0..m-1, as is first
-    reasons[duplicate] = [f"{spec.id.name}: duplicate of source row {r + 1}" for r in first_row]
-
+    duplicates = (
+        _reject_duplicates(columns[spec.id.name], reasons, spec) if reject_duplicates else 0
+    )
     keep = reasons == ""
     cleaned = pd.DataFrame({name: values[keep] for name, values in columns.items()})
     cleaned[spec.id.name] = cleaned[spec.id.name].astype("string")
@@ -191,6 +190,19 @@ def clean(frame: pd.DataFrame, spec: SegmentationSpec) -> CleanResult:
         cleaned=cleaned,
         rejected=rejected.reset_index(drop=True),
         rows_read=n,
-        duplicates=len(duplicate),
+        duplicates=duplicates,
         missing={f.name: int(pd.isna(cleaned[f.name]).sum()) for f in spec.features},
     )
+
+
+def _reject_duplicates(ids: np.ndarray, reasons: np.ndarray, spec: SegmentationSpec) -> int:
+    """Give every valid row whose id was seen before a reason; return how many."""
+    valid = np.flatnonzero(reasons == "")
+    codes, _ = pd.factorize(ids[valid])
+    _, first = np.unique(codes, return_index=True)
+    is_first = np.zeros(len(valid), dtype=bool)
+    is_first[first] = True
+    duplicate = valid[~is_first]
+    first_row = valid[first[codes[~is_first]]]  # factorize codes are 0..m-1, as is first
+    reasons[duplicate] = [f"{spec.id.name}: duplicate of source row {r + 1}" for r in first_row]
+    return len(duplicate)
