@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from training.artifact import ArtifactError, check_version_name
 
@@ -21,6 +22,16 @@ ENV_PREFIX = "SEG_"
 
 class SettingsError(ValueError):
     """An ``SEG_*`` environment variable has an invalid value."""
+
+
+def _comma_separated(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+# "a,b" in the environment (not JSON); a tuple when built in Python.
+CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_separated)]
 
 
 class Settings(BaseSettings):
@@ -41,6 +52,17 @@ class Settings(BaseSettings):
     threads: int = Field(
         4, ge=1, le=64, description="Threads for the sync (CPU) handlers of one worker."
     )
+    reload_interval: float = Field(
+        2.0, ge=0, description="Seconds between two looks at LATEST (0: never look again)."
+    )
+    request_timeout: float = Field(
+        30.0, gt=0, description="Seconds a request may take before it is answered 504."
+    )
+    api_keys: CommaList = Field((), repr=False, description="Keys for /assign*; empty: open.")
+    admin_api_keys: CommaList = Field(
+        (), repr=False, description="Keys for /admin/*; empty: the admin routes answer 403."
+    )
+    cors_origins: CommaList = Field((), description="Origins allowed by CORS; empty: no CORS.")
 
     @field_validator("model_version")
     @classmethod

@@ -1,20 +1,54 @@
 """Dependencies of the routes, named once as ``Annotated`` aliases.
 
 All are ``async`` and do no blocking work, so they never cost a threadpool hop.
+
+Keys come in the ``X-API-Key`` header: ``/assign*`` asks for one of ``SEG_API_KEYS`` when
+that is set (:func:`require_api_key`), ``/admin/*`` always asks for one of
+``SEG_ADMIN_API_KEYS`` and is disabled (403) without them (:func:`require_admin_key`).
+Keys are compared in constant time; every configured key is compared, whichever matches.
 """
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 
 from service.config import Settings
-from service.errors import ModelNotReadyError, UnsupportedMediaTypeError
+from service.errors import (
+    ForbiddenError,
+    ModelNotReadyError,
+    UnauthorizedError,
+    UnsupportedMediaTypeError,
+)
 from service.middleware import PINNED_MODEL
 from service.state import LoadedModel, ModelHolder
 
-__all__ = ["HolderDep", "JsonBody", "ModelDep", "SettingsDep"]
+__all__ = [
+    "API_KEY_HEADER",
+    "HolderDep",
+    "JsonBody",
+    "ModelDep",
+    "SettingsDep",
+    "require_admin_key",
+    "require_api_key",
+]
+
+API_KEY_HEADER = "X-API-Key"
+_api_key = APIKeyHeader(
+    name=API_KEY_HEADER,
+    scheme_name="APIKey",
+    description="One of SEG_API_KEYS, for /assign and /assign/batch (only when it is set).",
+    auto_error=False,
+)
+_admin_key = APIKeyHeader(
+    name=API_KEY_HEADER,
+    scheme_name="AdminKey",
+    description="One of SEG_ADMIN_API_KEYS, for /admin/*.",
+    auto_error=False,
+)
 
 _JSON_TYPES = ("", "application/json")
 
@@ -43,6 +77,33 @@ async def _json_body(request: Request) -> bytes:
             f"Content-Type {media_type!r} is not supported: send application/json"
         )
     return await request.body()
+
+
+def _check_key(sent: str | None, keys: tuple[str, ...]) -> None:
+    if not sent:
+        raise UnauthorizedError(f"missing API key: send it in the {API_KEY_HEADER} header")
+    found = False
+    for key in keys:  # no early exit: the time does not say which key matched
+        found |= hmac.compare_digest(sent.encode(), key.encode())
+    if not found:
+        raise UnauthorizedError("invalid API key")
+
+
+async def require_api_key(request: Request, key: Annotated[str | None, Security(_api_key)]) -> None:
+    """One of SEG_API_KEYS in X-API-Key, when SEG_API_KEYS is set."""
+    settings: Settings = request.app.state.settings
+    if settings.api_keys:
+        _check_key(key, settings.api_keys)
+
+
+async def require_admin_key(
+    request: Request, key: Annotated[str | None, Security(_admin_key)]
+) -> None:
+    """One of SEG_ADMIN_API_KEYS in X-API-Key; without any configured, admin is off."""
+    settings: Settings = request.app.state.settings
+    if not settings.admin_api_keys:
+        raise ForbiddenError("the admin routes are disabled: no SEG_ADMIN_API_KEYS configured")
+    _check_key(key, settings.admin_api_keys)
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

@@ -3,10 +3,13 @@
 Exceptions::
 
     ServiceError(message, status_code)    answered as {"detail": message}
+     ├── UnauthorizedError                 401  X-API-Key missing or wrong (WWW-Authenticate)
+     ├── ForbiddenError                    403  admin routes without SEG_ADMIN_API_KEYS
      ├── NotFoundError                     404  unknown segment, no report, no figure
      ├── PayloadTooLargeError              413  body over SEG_MAX_BODY_BYTES
      ├── UnsupportedMediaTypeError         415  a body that is not JSON
-     └── ModelNotReadyError                503  no verified model is loaded
+     ├── ModelNotReadyError                503  no verified model is loaded
+     └── RequestTimeoutError               504  over SEG_REQUEST_TIMEOUT
 
 Schema errors keep FastAPI's 422 shape (``{"detail": [{"loc", "msg", "type", ...}]}``).
 Anything else is a bug: the traceback is logged (method and path only, never the body)
@@ -25,10 +28,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 __all__ = [
+    "ForbiddenError",
     "ModelNotReadyError",
     "NotFoundError",
     "PayloadTooLargeError",
+    "RequestTimeoutError",
     "ServiceError",
+    "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "error_response",
     "install_error_handlers",
@@ -48,6 +54,18 @@ class ServiceError(Exception):
         if status_code is not None:
             self.status_code = status_code
         self.headers: dict[str, str] = {}
+
+
+class UnauthorizedError(ServiceError):
+    status_code = 401
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.headers = {"www-authenticate": 'APIKey header="X-API-Key"'}
+
+
+class ForbiddenError(ServiceError):
+    status_code = 403
 
 
 class NotFoundError(ServiceError):
@@ -72,6 +90,14 @@ class ModelNotReadyError(ServiceError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"no model loaded: {reason}")
         self.headers = {"retry-after": "5"}
+
+
+class RequestTimeoutError(ServiceError):
+    status_code = 504
+
+    def __init__(self, limit: float) -> None:
+        super().__init__(f"the request took longer than {limit:g} s (SEG_REQUEST_TIMEOUT)")
+        self.headers = {"connection": "close"}
 
 
 def error_response(exc: ServiceError) -> JSONResponse:

@@ -1,17 +1,83 @@
-"""Pure ASGI middleware: the request body limit and the model-version header."""
+"""Pure ASGI middleware: the request time limit, the body limit and the model-version header."""
 
 from __future__ import annotations
+
+import asyncio
+import logging
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import PayloadTooLargeError, error_response
+from service.errors import PayloadTooLargeError, RequestTimeoutError, error_response
 from service.state import ModelHolder
 
-__all__ = ["PINNED_MODEL", "BodyLimitMiddleware", "ModelVersionHeaderMiddleware"]
+__all__ = [
+    "PINNED_MODEL",
+    "BodyLimitMiddleware",
+    "ModelVersionHeaderMiddleware",
+    "TimeoutMiddleware",
+]
 
 MODEL_VERSION_HEADER = "x-model-version"
 PINNED_MODEL = "model"
+logger = logging.getLogger(__name__)
+
+
+class TimeoutMiddleware:
+    """Answer 504 when a request has not started its answer ``seconds`` after it arrived.
+
+    The time counts from the first byte of the request, so a body sent too slowly is cut
+    off too. At the deadline a timer sends the 504 at once and cancels the request's task
+    (a timer, not a task per request: it costs microseconds). A handler inside a thread
+    cannot be interrupted (Python threads cannot be killed): it finishes in the background,
+    holding one of SEG_THREADS, and its late answer is dropped. An answer that has started
+    is left to finish.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        request = asyncio.current_task()
+        assert request is not None
+        started = False
+        answer: asyncio.Task[None] | None = None
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if answer is not None:
+                return  # the late answer of a request already answered 504
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        def expire() -> None:
+            nonlocal answer
+            if not started:
+                response = error_response(RequestTimeoutError(self.seconds))
+                answer = loop.create_task(response(scope, receive, send))
+                request.cancel()
+
+        timer = loop.call_later(self.seconds, expire)
+        try:
+            await self.app(scope, receive, guarded_send)
+        except asyncio.CancelledError:
+            if answer is None:
+                raise  # cancelled from outside: the client left, the server stops
+            request.uncancel()
+        except Exception:
+            if answer is None:
+                raise
+            logger.exception("a request failed after it was answered 504")
+        finally:
+            timer.cancel()
+        if answer is not None:
+            await answer
 
 
 class BodyLimitMiddleware:

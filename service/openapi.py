@@ -32,8 +32,17 @@ filled with the training median or most frequent value. The request fields, unit
 bounds come from the model's spec (see `GET /model`); unknown fields are refused.
 
 Every answer names the `model_version` that produced it (also in the `X-Model-Version`
-header). Errors: 404 unknown segment, 413 body too large, 415 not JSON, 422 invalid field
-(`loc` names it), 503 no verified model loaded (`GET /health/ready` says why).
+header). Errors: 401 missing or wrong `X-API-Key`, 404 unknown segment, 413 body too large,
+415 not JSON, 422 invalid field (`loc` names it), 503 no verified model loaded
+(`GET /health/ready` says why), 504 not answered within the time limit.
+
+**Keys.** Send `X-API-Key`: `/assign*` need one when the server has `SEG_API_KEYS`;
+`/admin/*` always need one of `SEG_ADMIN_API_KEYS`. The health routes and `/metrics` are open.
+
+**New models.** A model published by training is loaded, verified, warmed and swapped in
+without a restart (every worker looks every `SEG_RELOAD_INTERVAL` seconds;
+`POST /admin/reload` makes the receiving worker look now). A candidate that fails a check,
+or changes the request fields, is refused and the current model keeps serving.
 """
 
 TAGS = [
@@ -41,8 +50,14 @@ TAGS = [
     {"name": "segments", "description": "What each segment is and what to offer it."},
     {"name": "profile", "description": "Profiles, the choice of k and the HTML report."},
     {"name": "model", "description": "The model being served."},
-    {"name": "health", "description": "Liveness and readiness probes."},
+    {"name": "health", "description": "Liveness and readiness probes, Prometheus metrics."},
+    {"name": "admin", "description": "Operations; need one of SEG_ADMIN_API_KEYS."},
 ]
+# What any operation can answer: the body limit and the time limit apply to every route.
+_EVERYWHERE = {
+    "413": "Body over SEG_MAX_BODY_BYTES.",
+    "504": "Not answered within SEG_REQUEST_TIMEOUT.",
+}
 
 _PLACEHOLDER = {
     "type": "object",
@@ -86,6 +101,16 @@ def _response_example(operation: dict[str, Any], example: Any) -> None:
     operation["responses"]["200"]["content"]["application/json"]["example"] = example
 
 
+def _add_limits(schema: dict[str, Any]) -> None:
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorMessage"}}}
+    for path in schema["paths"].values():
+        for operation in path.values():
+            for status, description in _EVERYWHERE.items():
+                operation["responses"].setdefault(
+                    status, {"description": description, "content": error}
+                )
+
+
 def install_openapi(app: FastAPI, holder: ModelHolder) -> None:
     """Make ``app.openapi()`` describe the request bodies of the model being served."""
     built: dict[str, Any] = {}
@@ -99,6 +124,7 @@ def install_openapi(app: FastAPI, holder: ModelHolder) -> None:
             schema.setdefault("components", {}).setdefault("schemas", {}).update(
                 _request_schemas(model)
             )
+            _add_limits(schema)
             if model is not None:
                 _add_examples(schema, model)
             built["key"] = key

@@ -36,6 +36,8 @@ __all__ = [
     "ModelInfo",
     "ProfileOut",
     "Readiness",
+    "RefusedCandidate",
+    "ReloadOut",
     "RequestModels",
     "SegmentDetail",
     "SegmentList",
@@ -288,9 +290,37 @@ class Liveness(_Out):
     model_version: str | None
 
 
+class RefusedCandidate(_Out):
+    """A model that was not swapped in: the served one (if any) kept serving."""
+
+    model_version: str | None = Field(
+        None, description="The candidate's version; null when LATEST could not be read."
+    )
+    kind: str = Field(
+        description="checksum, library_version, schema, missing, invalid or error (the label "
+        "of segments_model_reloads_refused_total)."
+    )
+    reason: str
+
+
 class Readiness(_Out):
     status: Literal["ready"] = "ready"
     model_version: str
+    refused: RefusedCandidate | None = Field(
+        None, description="The last candidate refused since this model was swapped in, if any."
+    )
+
+
+class ReloadOut(_Out):
+    status: Literal["loaded", "refused"] = Field(
+        description="loaded: the candidate passed every check and now serves in this worker; "
+        "refused: it did not, and the model before it still serves."
+    )
+    candidate: str | None = Field(
+        description="The version LATEST (or SEG_MODEL_VERSION) names; null when unreadable."
+    )
+    model_version: str | None = Field(description="The version this worker serves now.")
+    refused: RefusedCandidate | None = None
 
 
 class ErrorMessage(_Out):

@@ -3,28 +3,55 @@
 A :class:`LoadedModel` is immutable. :class:`ModelHolder` keeps the current one; a (re)load
 builds a whole new one and then swaps the reference, so a request sees one model from
 start to end, and a failed load keeps serving what was there.
+
+A reload candidate is loaded and verified (checksums, library versions, scorer ==
+``Pipeline.predict``), must keep the serving model's feature schema (the request contract:
+a schema change needs a restart), and is warmed with one real assignment before the swap.
+A refused candidate is remembered and not tried again until ``LATEST`` names another
+version or a reload is forced.
+
+The checks beyond verification live in :mod:`service.candidate`.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import numpy as np
+from anyio import CapacityLimiter, to_thread
 from pydantic import BaseModel
 
+from service.candidate import check_same_schema, refusal_kind, warm
 from service.config import Settings
 from service.schemas import Example, RequestModels, build_request_models
-from training.artifact import CLEANED, REPORT, Artifact, ArtifactError, load_artifact
+from training.artifact import (
+    CLEANED,
+    REPORT,
+    Artifact,
+    ArtifactError,
+    load_artifact,
+    resolve_version,
+)
 from training.scoring import Assignments, Scorer, load_scorer
 from training.spec import FeatureSpec, SegmentationSpec, parse_spec
 
-__all__ = ["LoadedModel", "ModelHolder", "NoClusterFeatureError", "load_model"]
+__all__ = [
+    "LoadedModel",
+    "ModelEvents",
+    "ModelHolder",
+    "NoClusterFeatureError",
+    "Refusal",
+    "ReloadOutcome",
+    "load_model",
+]
 
 logger = logging.getLogger(__name__)
 EXAMPLE_ROWS = 5000
@@ -171,29 +198,125 @@ def load_model(settings: Settings) -> LoadedModel:
     )
 
 
-class ModelHolder:
-    """The one reference to the model being served, and why there is none."""
+@dataclass(frozen=True)
+class Refusal:
+    """A candidate that was not swapped in, and why (``version`` None: LATEST unreadable)."""
 
-    def __init__(self, settings: Settings) -> None:
+    version: str | None
+    reason: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """What one reload did: ``loaded`` (swapped), ``unchanged`` (already serving the
+    candidate), ``skipped`` (refused before; not forced), ``refused`` (kept the old one)."""
+
+    status: Literal["loaded", "unchanged", "skipped", "refused"]
+    candidate: str | None
+    model_version: str | None
+    refusal: Refusal | None = None
+
+
+class ModelEvents(Protocol):
+    """Who wants to know about swaps and refusals (the metrics)."""
+
+    def serve(self, model: LoadedModel) -> LoadedModel:
+        """The model to serve for ``model`` (the metrics wrap it to count assignments)."""
+
+    def swapped(self, old: LoadedModel | None, new: LoadedModel) -> None: ...
+
+    def refused(self, refusal: Refusal) -> None: ...
+
+
+class ModelHolder:
+    """The one reference to the model being served, why there is none, what was refused.
+
+    Every (re)load goes through :meth:`reload`, one at a time per process.
+    """
+
+    def __init__(self, settings: Settings, events: ModelEvents | None = None) -> None:
         self.settings = settings
+        self.events = events
         self.current: LoadedModel | None = None
         self.error = "the model has not been loaded yet"
+        self.refused: Refusal | None = None
+        self._tried = ""  # the last candidate tried (or LATEST's error): not retried unforced
+        self._lock = threading.Lock()
 
     def load(self) -> LoadedModel | None:
         """Load the configured model and swap it in; on failure keep the current one."""
-        try:
-            model = load_model(self.settings)
-        except Exception as exc:
-            # Whatever is wrong with an artifact, the process keeps serving liveness
-            # (and the previous model, if any); readiness says why.
-            expected = isinstance(exc, ArtifactError)
-            reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
-            self.error = self._public(reason)
-            logger.warning("model not loaded: %s", reason, exc_info=not expected)
-            return None
-        self.current, self.error = model, ""
-        logger.info("serving model %s (spec %s)", model.version, model.spec.name)
+        return self.current if self.reload(force=True).status == "loaded" else None
+
+    async def reload_async(self, *, force: bool = False) -> ReloadOutcome:
+        """:meth:`reload` in a thread of its own: never the event loop, never a request's."""
+        job = functools.partial(self.reload, force=force)
+        return await to_thread.run_sync(job, limiter=CapacityLimiter(1))
+
+    def reload(self, *, force: bool = False) -> ReloadOutcome:
+        """Swap in the version LATEST (or SEG_MODEL_VERSION) names, if it passes every check.
+
+        Unless ``force``, the version being served and the last refused one are left alone.
+        """
+        with self._lock:
+            current = self.current
+            serving = current.version if current else None
+            try:
+                candidate = resolve_version(
+                    self.settings.models_dir.resolve(), self.settings.model_version
+                )
+            except Exception as exc:  # no LATEST, unreadable LATEST: keep what is served
+                if not force and self._tried == f"!{exc}":
+                    return ReloadOutcome("skipped", None, serving)
+                self._tried = f"!{exc}"
+                return self._refuse(None, exc, serving)
+            if not force and candidate == serving:
+                return ReloadOutcome("unchanged", candidate, serving)
+            if not force and candidate == self._tried:
+                return ReloadOutcome("skipped", candidate, serving, self.refused)
+            self._tried = candidate
+            try:
+                model = self._prepare(candidate, current)
+            except Exception as exc:
+                return self._refuse(candidate, exc, serving)
+            self._swap(current, model)
+            return ReloadOutcome("loaded", candidate, model.version)
+
+    def _prepare(self, candidate: str, current: LoadedModel | None) -> LoadedModel:
+        model = load_model(self.settings.model_copy(update={"model_version": candidate}))
+        if current is not None:
+            check_same_schema(current, model)
+        if self.events is not None:
+            model = self.events.serve(model)
+        warm(model)
         return model
+
+    def _swap(self, old: LoadedModel | None, new: LoadedModel) -> None:
+        self.current, self.error, self.refused = new, "", None
+        logger.info("serving model %s (spec %s)", new.version, new.spec.name)
+        if self.events is not None:
+            self.events.swapped(old, new)
+
+    def _refuse(self, candidate: str | None, exc: Exception, serving: str | None) -> ReloadOutcome:
+        # Whatever is wrong with a candidate, the process keeps serving liveness (and the
+        # current model, if any); readiness says why.
+        expected = isinstance(exc, ArtifactError)
+        reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+        self.error = self._public(reason)
+        self.refused = Refusal(candidate, self.error, refusal_kind(exc))
+        if serving is None:
+            logger.warning("model not loaded: %s", reason, exc_info=not expected)
+        else:
+            logger.warning(
+                "model %s refused, still serving %s: %s",
+                candidate,
+                serving,
+                reason,
+                exc_info=not expected,
+            )
+        if self.events is not None:
+            self.events.refused(self.refused)
+        return ReloadOutcome("refused", candidate, serving, self.refused)
 
     def _public(self, reason: str) -> str:
         # Where the models folder lives is the server's business, not the client's.

@@ -261,6 +261,11 @@ def serve(
         load_settings()  # fail here, in one line, rather than in every worker
     except SettingsError as exc:
         fail(str(exc))
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its metrics there and GET /metrics adds them up.
+        from service.metrics import fresh_multiprocess_dir
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = fresh_multiprocess_dir()
     sys.stdout.flush()
     # Become the server: signals reach uvicorn directly (PID 1 in a container) and the
     # serving process holds the service's imports only, none of the CLI's.

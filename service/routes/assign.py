@@ -6,18 +6,29 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pydantic_core
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from service.deps import JsonBody, ModelDep
-from service.routes._responses import NOT_READY, TOO_LARGE, UNPROCESSABLE, UNSUPPORTED
+from service.deps import JsonBody, ModelDep, require_api_key
+from service.routes._responses import (
+    NOT_READY,
+    TOO_LARGE,
+    UNAUTHORIZED,
+    UNPROCESSABLE,
+    UNSUPPORTED,
+)
 from service.schemas import Assignment, AssignmentBatch, CustomerBase, missing_cluster_features
 from service.state import LoadedModel, NoClusterFeatureError
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/assign", tags=["assign"])
+router = APIRouter(
+    prefix="/assign",
+    tags=["assign"],
+    dependencies=[Depends(require_api_key)],
+    responses=UNAUTHORIZED,
+)
 M = TypeVar("M", bound=BaseModel)
 ERRORS = NOT_READY | TOO_LARGE | UNSUPPORTED | UNPROCESSABLE
 

@@ -6,9 +6,10 @@ from fastapi import APIRouter
 
 from service.deps import HolderDep, ModelDep
 from service.routes._responses import NOT_READY
-from service.schemas import Liveness, Readiness
+from service.schemas import Liveness, Readiness, RefusedCandidate
+from service.state import Refusal
 
-__all__ = ["router"]
+__all__ = ["refused_candidate", "router"]
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -20,7 +21,14 @@ async def read_liveness(holder: HolderDep) -> Liveness:
     return Liveness(model_version=model.version if model else None)
 
 
-@router.get("/ready", responses=NOT_READY)
-async def read_readiness(model: ModelDep) -> Readiness:
-    """200 only with a verified model loaded; otherwise 503 saying why."""
-    return Readiness(model_version=model.version)
+@router.get("/ready", responses=NOT_READY, response_model_exclude_none=True)
+async def read_readiness(model: ModelDep, holder: HolderDep) -> Readiness:
+    """200 only with a verified model loaded (and the last refused candidate, if any);
+    otherwise 503 saying why."""
+    return Readiness(model_version=model.version, refused=refused_candidate(holder.refused))
+
+
+def refused_candidate(refusal: Refusal | None) -> RefusedCandidate | None:
+    if refusal is None:
+        return None
+    return RefusedCandidate(model_version=refusal.version, kind=refusal.kind, reason=refusal.reason)

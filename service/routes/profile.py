@@ -60,7 +60,9 @@ def read_report(model: ModelDep) -> FileResponse:
     return FileResponse(path, media_type="text/html; charset=utf-8")
 
 
-@router.get("/figures/{name}", response_class=FileResponse, responses=_IMAGE | NOT_FOUND)
+@router.get(
+    "/figures/{name}", response_class=FileResponse, responses=_IMAGE | NOT_FOUND | NOT_READY
+)
 def read_figure(name: str, model: ModelDep) -> FileResponse:
     """One figure of the report, by file name."""
     path = model.figure_path(name)

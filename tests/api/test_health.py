@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import sklearn
 from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.main import create_app
+from tests.candidates import break_artifact
 from training import artifact
 from training.train import TrainResult
 
@@ -59,6 +61,8 @@ def _flip_byte(path: Path) -> None:
         ),
         ("truncated profile", "SEG_MODELS_DIR/{v}/profile.json: sha256 does not match the "
          "manifest (file changed)"),
+        ("other sklearn version", "SEG_MODELS_DIR/{v}: trained with scikit-learn 0.24.2, this "
+         f"process has {sklearn.__version__}; retrain or install the recorded version"),
         ("unknown version", "SEG_MODELS_DIR/nope: model version 'nope' not found"),
     ],
 )  # fmt: skip
@@ -76,6 +80,8 @@ def test_read_health_without_a_verified_model(
             _flip_byte(folder / artifact.PIPELINE)
         elif case == "truncated profile":
             (folder / artifact.PROFILE).write_text("{")
+        elif case == "other sklearn version":
+            break_artifact(folder, case)
         else:
             version = "nope"
     detail = "no model loaded: " + reason.format(v=classic_model.path.name)

@@ -28,6 +28,7 @@ def test_openapi_describes_the_service(openapi: dict[str, Any]) -> None:
         "profile",
         "model",
         "health",
+        "admin",
     ]
 
 
@@ -69,7 +70,7 @@ def test_openapi_examples_are_real_training_rows(
 
 def test_openapi_documents_errors(openapi: dict[str, Any]) -> None:
     assign = openapi["paths"]["/assign"]["post"]["responses"]
-    assert set(assign) == {"200", "413", "415", "422", "503"}
+    assert set(assign) == {"200", "401", "413", "415", "422", "503", "504"}
     assert set(openapi["paths"]["/segments/{segment_id}"]["get"]["responses"]) >= {"404", "503"}
     assert set(openapi["paths"]["/profile/report"]["get"]["responses"]) >= {"404", "503"}
     assert "/profile/figures/{name}" in openapi["paths"]

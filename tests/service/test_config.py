@@ -60,3 +60,39 @@ def test_load_settings_invalid_names_the_variable(
     with pytest.raises(SettingsError) as excinfo:
         load_settings()
     assert str(excinfo.value) == message
+
+
+def test_load_settings_reads_comma_separated_keys_and_origins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SEG_API_KEYS", " key-1, key-2 ,,")
+    monkeypatch.setenv("SEG_ADMIN_API_KEYS", "admin-1")
+    monkeypatch.setenv("SEG_CORS_ORIGINS", "https://crm.example")
+    monkeypatch.setenv("SEG_RELOAD_INTERVAL", "0.5")
+    monkeypatch.setenv("SEG_REQUEST_TIMEOUT", "2")
+    settings = load_settings()
+    assert (settings.api_keys, settings.admin_api_keys, settings.cors_origins) == (
+        ("key-1", "key-2"),
+        ("admin-1",),
+        ("https://crm.example",),
+    )
+    assert (settings.reload_interval, settings.request_timeout) == (0.5, 2.0)
+    assert "key-1" not in repr(settings)
+    assert "admin-1" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SEG_REQUEST_TIMEOUT", "0", "SEG_REQUEST_TIMEOUT='0': Input should be greater than 0"),
+        ("SEG_RELOAD_INTERVAL", "-1",
+         "SEG_RELOAD_INTERVAL='-1': Input should be greater than or equal to 0"),
+    ],
+)  # fmt: skip
+def test_load_settings_invalid_limits_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as excinfo:
+        load_settings()
+    assert str(excinfo.value) == message

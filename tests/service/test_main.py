@@ -6,7 +6,8 @@ from anyio import to_thread
 from fastapi.testclient import TestClient
 
 from service.config import Settings
-from service.main import create_app, uvicorn_argv
+from service.logs import LOG_CONFIG
+from service.main import GRACEFUL_SHUTDOWN_SECONDS, create_app, uvicorn_argv
 
 
 def test_create_app_sizes_the_threadpool(classic_settings: Settings) -> None:
@@ -30,3 +31,13 @@ def test_uvicorn_argv_names_the_fast_loop_and_parser() -> None:
         "--loop=uvloop",
         "--http=httptools",
     } <= set(argv)
+
+
+def test_uvicorn_argv_logs_json_and_shuts_down_gracefully() -> None:
+    argv = uvicorn_argv("127.0.0.1", 8000, 1)
+    assert {
+        "--no-access-log",
+        f"--log-config={LOG_CONFIG}",
+        f"--timeout-graceful-shutdown={GRACEFUL_SHUTDOWN_SECONDS}",
+    } <= set(argv)
+    assert LOG_CONFIG.is_file()

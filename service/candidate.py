@@ -1,0 +1,90 @@
+"""The checks a reload candidate passes after verification, before it is swapped in.
+
+Verification (checksums, library versions, scorer == ``Pipeline.predict``) is
+:func:`service.state.load_model`'s. Here: the candidate must keep the serving model's
+feature schema (the request contract; a change needs a restart, so that every worker and
+every client see one contract), and it is warmed with one real assignment.
+
+Exceptions::
+
+    ArtifactError (training.artifact)
+     └── FeatureSchemaError      the candidate's request fields differ from the serving model's
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from training.artifact import ArtifactError
+
+if TYPE_CHECKING:
+    from service.state import LoadedModel
+    from training.spec import SegmentationSpec
+
+__all__ = ["FeatureSchemaError", "check_same_schema", "feature_schema", "refusal_kind", "warm"]
+
+
+class FeatureSchemaError(ArtifactError):
+    """A candidate whose request fields differ from those of the serving model."""
+
+
+def feature_schema(spec: SegmentationSpec) -> dict[str, dict[str, Any]]:
+    """What a request may carry, per field: the contract a reload must keep."""
+    schema: dict[str, dict[str, Any]] = {spec.id.name: {"kind": "id"}}
+    for f in spec.features:
+        schema[f.name] = {
+            "kind": f.kind,
+            "role": f.role,
+            "unit": f.unit,
+            "min": f.min,
+            "max": f.max,
+            "allowed": list(f.allowed) if f.allowed is not None else None,
+        }
+    return schema
+
+
+def check_same_schema(serving: LoadedModel, candidate: LoadedModel) -> None:
+    """Raise :class:`FeatureSchemaError` naming every difference of the request fields."""
+    old, new = feature_schema(serving.spec), feature_schema(candidate.spec)
+    changes = [f"{name} added" for name in new if name not in old]
+    changes += [f"{name} removed" for name in old if name not in new]
+    for name in (n for n in old if n in new and old[n] != new[n]):
+        changes += [
+            f"{name}.{key} {old[name][key]!r} -> {new[name][key]!r}"
+            for key in old[name]
+            if old[name][key] != new[name].get(key)
+        ]
+    if changes:
+        raise FeatureSchemaError(
+            f"model {candidate.version}: feature schema differs from the serving model "
+            f"{serving.version} ({'; '.join(changes)}); a schema change needs a restart"
+        )
+
+
+def warm(model: LoadedModel) -> None:
+    """One real assignment through the request path, so the first request pays nothing."""
+    example = next(iter(model.requests.examples.values()), None)
+    if example is not None:
+        customer = example["value"]
+    else:  # no complete training row among the first ones: the training centre will do
+        scorer = model.scorer
+        customer = {model.spec.id.name: "warm-up"}
+        customer |= dict(zip(scorer.numeric, scorer.mean.tolist(), strict=True))
+        customer |= dict(zip(scorer.categorical, scorer.fill_categorical, strict=True))
+    batch = model.requests.batch.model_validate_json(json.dumps({"customers": [customer]}))
+    model.assign(batch.customers)  # type: ignore[attr-defined]
+
+
+def refusal_kind(exc: Exception) -> str:
+    # A small, fixed set: the metrics label refusals with it (the reason is in /health/ready).
+    text = str(exc)
+    if isinstance(exc, FeatureSchemaError):
+        return "schema"
+    if "sha256" in text:
+        return "checksum"
+    if "trained with scikit-learn" in text:
+        return "library_version"
+    if "not found" in text or "missing" in text or "does not exist" in text:
+        return "missing"
+    return "invalid" if isinstance(exc, ArtifactError) else "error"

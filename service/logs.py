@@ -1,0 +1,69 @@
+"""JSON logs: one object per line, with the model version, never customer data.
+
+Configured at the entry points only: uvicorn's ``--log-config`` (``service/logging.json``,
+set by :func:`service.main.uvicorn_argv`) and :func:`service.main.app_factory`. uvicorn's
+own access log is off; :class:`service.metrics.MetricsMiddleware` writes ours (method,
+route template, status, duration, model version).
+
+Only an allow-list of record attributes is written, so an ``extra=`` can never carry a
+request body into the logs by accident.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from service.state import ModelHolder
+
+__all__ = ["LOG_CONFIG", "JsonFormatter", "ModelVersionFilter", "configure_logging"]
+
+LOG_CONFIG = Path(__file__).with_name("logging.json")
+FIELDS = ("model_version", "method", "route", "status", "duration_ms")
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"time", "level", "logger", "message", "model_version", ...}`` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry |= {name: getattr(record, name) for name in FIELDS if hasattr(record, name)}
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class ModelVersionFilter(logging.Filter):
+    """Stamp each record with the version this worker serves (unless it names one)."""
+
+    def __init__(self, holder: ModelHolder) -> None:
+        super().__init__()
+        self.holder = holder
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "model_version"):
+            model = self.holder.current
+            record.model_version = model.version if model is not None else None
+        return True
+
+
+def configure_logging(holder: ModelHolder | None = None) -> None:
+    """JSON on stderr for every logger (uvicorn's included), stamped from ``holder``."""
+    root = logging.getLogger()
+    if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        logging.config.dictConfig(json.loads(LOG_CONFIG.read_text()))
+    if holder is not None:
+        for handler in root.handlers:
+            for old in [f for f in handler.filters if isinstance(f, ModelVersionFilter)]:
+                handler.removeFilter(old)
+            handler.addFilter(ModelVersionFilter(holder))
