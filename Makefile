@@ -8,7 +8,7 @@ MODELS ?= models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-prod train-sample run test lint bench bench-serve bench-assign bench-reload clean
+.PHONY: install install-prod train-sample image-steps run test lint bench bench-serve bench-report bench-assign bench-reload clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,22 @@ install-prod:
 train-sample:
 	test -f $(MODELS)/LATEST || $(BIN)/segments train --data $(DATA) --models-dir $(MODELS)
 
+# The Dockerfile's steps, run outside Docker (no engine on CI): the builder's install-prod
+# into a fresh venv, the trainer's train-sample, then the api's CMD and its HEALTHCHECK.
+IMAGE ?= build/image
+image-steps:
+	rm -rf $(IMAGE)
+	$(MAKE) --no-print-directory install-prod VENV=$(IMAGE)/venv
+	$(MAKE) --no-print-directory train-sample VENV=$(IMAGE)/venv MODELS=$(IMAGE)/models
+	port=$$($(IMAGE)/venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	$(IMAGE)/venv/bin/segments serve --port $$port --models-dir $(IMAGE)/models > $(IMAGE)/serve.log 2>&1 & pid=$$!; \
+	ok=0; for i in $$(seq 90); do \
+	  $(IMAGE)/venv/bin/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$$port/health/ready', timeout=2)" 2>/dev/null && ok=1 && break; \
+	  sleep 1; done; \
+	kill $$pid; wait $$pid; \
+	if [ $$ok = 1 ]; then echo "image steps: install-prod, train-sample, serve + healthcheck passed"; \
+	else cat $(IMAGE)/serve.log; echo "image steps: /health/ready never answered 200"; exit 1; fi
+
 run: install train-sample
 	@echo "API docs: http://$(HOST):$(PORT)/docs"
 	$(BIN)/segments serve --host $(HOST) --port $(PORT) --models-dir $(MODELS)
@@ -39,6 +55,7 @@ lint: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/hadolint Dockerfile
+	$(MAKE) --no-print-directory image-steps
 	$(BIN)/python -m pytest
 
 bench: install
@@ -48,6 +65,9 @@ bench: install
 bench-serve: install
 	$(BIN)/python bench/serve.py
 
+bench-report: install
+	$(BIN)/python bench/report.py
+
 bench-assign: install
 	$(BIN)/python bench/assign_file.py
 
@@ -56,4 +76,4 @@ bench-reload: install
 	$(BIN)/python bench/reload_under_load.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache .hypothesis
