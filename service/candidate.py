@@ -28,6 +28,9 @@ __all__ = ["FeatureSchemaError", "check_same_schema", "feature_schema", "refusal
 class FeatureSchemaError(ArtifactError):
     """A candidate whose request fields differ from those of the serving model."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "schema")
+
 
 def feature_schema(spec: SegmentationSpec) -> dict[str, dict[str, Any]]:
     """What a request may carry, per field: the contract a reload must keep."""
@@ -77,14 +80,5 @@ def warm(model: LoadedModel) -> None:
 
 
 def refusal_kind(exc: Exception) -> str:
-    # A small, fixed set: the metrics label refusals with it (the reason is in /health/ready).
-    text = str(exc)
-    if isinstance(exc, FeatureSchemaError):
-        return "schema"
-    if "sha256" in text:
-        return "checksum"
-    if "trained with scikit-learn" in text:
-        return "library_version"
-    if "not found" in text or "missing" in text or "does not exist" in text:
-        return "missing"
-    return "invalid" if isinstance(exc, ArtifactError) else "error"
+    """A small, fixed label for metrics (the full reason is in /health/ready)."""
+    return exc.kind if isinstance(exc, ArtifactError) else "error"

@@ -58,7 +58,15 @@ _STALE_TMP_SECONDS = 24 * 3600
 
 
 class ArtifactError(RuntimeError):
-    """A models folder or artifact is missing, incomplete, tampered with or incompatible."""
+    """A models folder or artifact is missing, incomplete, tampered with or incompatible.
+
+    ``kind`` is one of a small fixed set (``missing``, ``checksum``, ``library_version``,
+    ``format``, ``invalid``), for metrics labels and callers that branch on the cause.
+    """
+
+    def __init__(self, message: str, kind: str = "invalid") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class _Model(BaseModel):
@@ -276,16 +284,18 @@ def resolve_version(models_dir: Path, version: str | None = None) -> str:
         return check_version_name(version)
     latest = models_dir / LATEST
     if not models_dir.is_dir():
-        raise ArtifactError(f"models folder {models_dir} does not exist: train a model first")
+        raise ArtifactError(
+            f"models folder {models_dir} does not exist: train a model first", "missing"
+        )
     if not latest.is_file():
-        raise ArtifactError(f"{latest} not found: no model has been published yet")
+        raise ArtifactError(f"{latest} not found: no model has been published yet", "missing")
     return check_version_name(latest.read_text().strip())
 
 
 def _read_manifest(folder: Path) -> Manifest:
     path = folder / MANIFEST
     if not path.is_file():
-        raise ArtifactError(f"{path}: manifest not found")
+        raise ArtifactError(f"{path}: manifest not found", "missing")
     try:
         raw = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -293,7 +303,8 @@ def _read_manifest(folder: Path) -> Manifest:
     found = raw.get("format_version") if isinstance(raw, dict) else None
     if found != FORMAT_VERSION:
         raise ArtifactError(
-            f"{path}: format_version={found!r} is not supported (expected {FORMAT_VERSION})"
+            f"{path}: format_version={found!r} is not supported (expected {FORMAT_VERSION})",
+            "format",
         )
     try:
         return Manifest.model_validate(raw)
@@ -312,9 +323,11 @@ def _verify_files(folder: Path, manifest: Manifest) -> None:
         if not path.resolve().is_relative_to(folder.resolve()):
             raise ArtifactError(f"{folder / MANIFEST}: file {name!r} leaves the artifact folder")
         if not path.is_file():
-            raise ArtifactError(f"{path}: file listed in the manifest is missing")
+            raise ArtifactError(f"{path}: file listed in the manifest is missing", "missing")
         if sha256_file(path) != expected:
-            raise ArtifactError(f"{path}: sha256 does not match the manifest (file changed)")
+            raise ArtifactError(
+                f"{path}: sha256 does not match the manifest (file changed)", "checksum"
+            )
 
 
 def _check_libraries(folder: Path, manifest: Manifest) -> None:
@@ -322,7 +335,8 @@ def _check_libraries(folder: Path, manifest: Manifest) -> None:
     if recorded != sklearn.__version__:
         raise ArtifactError(
             f"{folder}: trained with scikit-learn {recorded}, this process has "
-            f"{sklearn.__version__}; retrain or install the recorded version"
+            f"{sklearn.__version__}; retrain or install the recorded version",
+            "library_version",
         )
 
 
@@ -334,7 +348,7 @@ def load_artifact(models_dir: Path, version: str | None = None) -> Artifact:
     name = resolve_version(models_dir, version)
     folder = models_dir / name
     if not folder.is_dir():
-        raise ArtifactError(f"{folder}: model version {name!r} not found")
+        raise ArtifactError(f"{folder}: model version {name!r} not found", "missing")
     manifest = _read_manifest(folder)
     if manifest.model_version != name:
         raise ArtifactError(
