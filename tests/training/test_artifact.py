@@ -86,8 +86,9 @@ def test_load_artifact_flipped_byte_never_unpickles(models: Path, tmp_path: Path
     _plant_sentinel(folder, marker, fix_checksum=False)
     with pytest.raises(
         ArtifactError, match=r"pipeline\.joblib: sha256 does not match the manifest"
-    ):
+    ) as caught:
         load_artifact(models)
+    assert caught.value.kind == "checksum"
     assert not marker.exists()
 
 
@@ -121,8 +122,9 @@ def test_load_artifact_other_sklearn_never_unpickles(models: Path, tmp_path: Pat
     _edit_manifest(folder, lambda m: m["libraries"].__setitem__("sklearn", "0.24.2"))
     with pytest.raises(
         ArtifactError, match=r"trained with scikit-learn 0\.24\.2, this process has"
-    ):
+    ) as caught:
         load_artifact(models)
+    assert caught.value.kind == "library_version"
     assert not marker.exists()
 
 
