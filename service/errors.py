@@ -75,8 +75,8 @@ class NotFoundError(ServiceError):
 class PayloadTooLargeError(ServiceError):
     status_code = 413
 
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"request body is larger than {limit} bytes (SEG_MAX_BODY_BYTES)")
+    def __init__(self, limit: int, why: str = "SEG_MAX_BODY_BYTES") -> None:
+        super().__init__(f"request body is larger than {limit} bytes ({why})")
         self.headers = {"connection": "close"}
 
 

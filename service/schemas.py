@@ -47,8 +47,6 @@ __all__ = [
     "missing_cluster_features",
 ]
 
-ID_MAX_LENGTH = 128
-
 
 class CustomerBase(BaseModel):
     """Base of the spec-built customer model: strict and closed.
@@ -146,7 +144,7 @@ def build_request_models(
             str,
             Field(
                 min_length=1,
-                max_length=ID_MAX_LENGTH,
+                max_length=spec.id.max_length,
                 description=spec.id.description,
                 examples=[ex.customer[spec.id.name] for ex in examples[:2]] or None,
             ),

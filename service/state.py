@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 from anyio import CapacityLimiter, to_thread
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from service.candidate import check_same_schema, refusal_kind, warm
 from service.config import Settings
@@ -40,7 +40,7 @@ from training.artifact import (
     load_artifact,
     resolve_version,
 )
-from training.scoring import Assignments, Scorer, load_scorer
+from training.scoring import Scorer, load_scorer
 from training.spec import FeatureSpec, SegmentationSpec, parse_spec
 
 __all__ = [
@@ -123,7 +123,7 @@ class LoadedModel:
                 result.distance.tolist(),
                 result.confidence.tolist(),
                 result.atypical.tolist(),
-                _imputed_lists(result, len(ids)),
+                result.imputed_lists(),
                 strict=True,
             )
         ]
@@ -133,16 +133,6 @@ class LoadedModel:
         return (*self.scorer.numeric, *self.scorer.categorical)
 
 
-def _imputed_lists(result: Assignments, n_rows: int) -> list[list[str]]:
-    none: list[str] = []  # shared: most rows impute nothing, and it is never mutated
-    lists = [none] * n_rows
-    masks = list(result.imputed.values())
-    if masks:
-        for row in np.flatnonzero(np.logical_or.reduce(masks)).tolist():
-            lists[row] = result.imputed_fields(row)
-    return lists
-
-
 def _parse(text: str | None, feature: FeatureSpec) -> Any:
     if text is None or text == "":
         return None
@@ -150,6 +140,15 @@ def _parse(text: str | None, feature: FeatureSpec) -> Any:
         return text
     number = float(text)
     return int(number) if number.is_integer() else number
+
+
+def _describe(exc: Exception) -> str:
+    """Why a model was refused, fit for logs and /health/ready: never an input value."""
+    if isinstance(exc, ValidationError):  # its str() quotes input values: customer data
+        first = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(map(str, first["loc"]))
+        return f"{exc.title} validation failed at {where}: {first['msg']}"
+    return str(exc) if isinstance(exc, ArtifactError) else f"{type(exc).__name__}: {exc}"
 
 
 def typical_customers(artifact: Artifact, spec: SegmentationSpec, scorer: Scorer) -> list[Example]:
@@ -251,6 +250,8 @@ class ModelHolder:
     async def reload_async(self, *, force: bool = False) -> ReloadOutcome:
         """:meth:`reload` in a thread of its own: never the event loop, never a request's."""
         job = functools.partial(self.reload, force=force)
+        # A limiter of its own: a reload never waits behind request threads for a token
+        # (self._lock is what serialises reloads).
         return await to_thread.run_sync(job, limiter=CapacityLimiter(1))
 
     def reload(self, *, force: bool = False) -> ReloadOutcome:
@@ -300,8 +301,8 @@ class ModelHolder:
     def _refuse(self, candidate: str | None, exc: Exception, serving: str | None) -> ReloadOutcome:
         # Whatever is wrong with a candidate, the process keeps serving liveness (and the
         # current model, if any); readiness says why.
-        expected = isinstance(exc, ArtifactError)
-        reason = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+        expected = isinstance(exc, ArtifactError | ValidationError)
+        reason = _describe(exc)
         self.error = self._public(reason)
         self.refused = Refusal(candidate, self.error, refusal_kind(exc))
         if serving is None:

@@ -248,6 +248,7 @@ def publish(
             _fsync(path)
         for folder in {p.parent for p in files}:
             _fsync(folder)
+        _check_readable(tmp, manifest)
         target = _rename_into_place(models_dir, tmp, manifest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -255,6 +256,18 @@ def publish(
     if update_latest:
         _write_latest(models_dir, target.name)
     return target
+
+
+def _check_readable(folder: Path, manifest: Manifest) -> None:
+    """Refuse to publish what the loader would refuse to read (e.g. NaN written as null)."""
+    try:
+        Manifest.model_validate_json(manifest.model_dump_json())
+        if (folder / PROFILE).is_file():
+            Profile.model_validate_json((folder / PROFILE).read_text())
+    except ValidationError as exc:
+        first = exc.errors(include_input=False)[0]
+        where = ".".join(map(str, first["loc"]))
+        raise ArtifactError(f"refusing to publish: invalid {where}: {first['msg']}") from None
 
 
 def _rename_into_place(models_dir: Path, tmp: Path, manifest: Manifest) -> Path:
@@ -289,7 +302,10 @@ def resolve_version(models_dir: Path, version: str | None = None) -> str:
         )
     if not latest.is_file():
         raise ArtifactError(f"{latest} not found: no model has been published yet", "missing")
-    return check_version_name(latest.read_text().strip())
+    try:
+        return check_version_name(latest.read_text(encoding="utf-8").strip())
+    except UnicodeDecodeError:
+        raise ArtifactError(f"{latest}: not a version name (not UTF-8 text)", "invalid") from None
 
 
 def _read_manifest(folder: Path) -> Manifest:
@@ -360,7 +376,8 @@ def load_artifact(models_dir: Path, version: str | None = None) -> Artifact:
         pipeline = joblib.load(folder / PIPELINE)
         profile = Profile.model_validate_json((folder / PROFILE).read_text())
     except (ValidationError, ValueError, EOFError, ImportError, AttributeError) as exc:
-        raise ArtifactError(f"{folder}: cannot load the model: {exc}") from None
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ArtifactError(f"{folder}: cannot load the model: {first_line}") from None
     if not isinstance(pipeline, Pipeline):
         raise ArtifactError(f"{folder / PIPELINE}: not a scikit-learn Pipeline")
     return Artifact(path=folder, manifest=manifest, pipeline=pipeline, profile=profile)

@@ -23,15 +23,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from training.artifact import load_artifact
-from training.data import ROW_COLUMN, DataError, clean
+from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, ROW_COLUMN, DataError, clean
 from training.scoring import Scorer, load_scorer
 from training.spec import SegmentationSpec, parse_spec
 
 __all__ = ["OUTPUT_COLUMNS", "BatchResult", "assign_file", "rejected_path"]
 
 CHUNK_ROWS = 100_000
-CSV_SUFFIXES = {".csv", ".txt"}
-PARQUET_SUFFIXES = {".parquet", ".pq"}
 OUTPUT_COLUMNS = (
     "segment_id",
     "segment_name",
@@ -134,11 +132,7 @@ def _assignments(
         for name in (*scorer.numeric, *scorer.categorical)
     }
     result = scorer.assign(columns)
-    imputed = np.full(len(cleaned), "", dtype=object)
-    masks = list(result.imputed.values())
-    if masks:
-        for row in np.flatnonzero(np.logical_or.reduce(masks)).tolist():
-            imputed[row] = ";".join(result.imputed_fields(row))
+    imputed = [";".join(fields) for fields in result.imputed_lists()]
     return {
         "segment_id": pa.array(result.segment, pa.int64()),
         "segment_name": pa.array(names, pa.string()).take(result.segment),
@@ -186,11 +180,18 @@ class _Writer:
         self._writer.write_table(table)
 
     def close(self, *, keep: bool) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        if keep:
-            os.replace(self.tmp, self.path)
-        else:
+        """Close; with ``keep``, fsync and rename into place, else (or on failure) remove."""
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            if keep:
+                fd = os.open(self.tmp, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.replace(self.tmp, self.path)
+        finally:
             self.tmp.unlink(missing_ok=True)
 
 
@@ -218,6 +219,8 @@ def assign_file(
     _kind(input_path, "input")
     if not input_path.is_file():
         raise DataError(f"data file not found: {input_path}")
+    if output_path.is_dir():
+        raise DataError(f"--output {output_path} is a folder: give a file name")
     writer = _Writer(output_path)
     rejects = _Writer(rejected_path(output_path))
     artifact = load_artifact(models_dir, model_version)
@@ -248,7 +251,9 @@ def assign_file(
             raise DataError(f"{input_path}: no rows to assign")
         ok = True
     finally:
-        writer.close(keep=ok)
-        rejects.close(keep=ok)
+        try:
+            writer.close(keep=ok)
+        finally:
+            rejects.close(keep=ok)
     result.segments = {names[i]: int(n) for i, n in enumerate(counts)}
     return result

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from training.artifact import ArtifactError
-from training.data import DataError
+from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, DataError
 from training.profiling import NamesError
 from training.spec import SpecError
 
@@ -47,6 +47,8 @@ def user_errors() -> Iterator[None]:
         yield
     except (SpecError, DataError, TrainingError, ArtifactError, NamesError) as exc:
         fail(str(exc))
+    except OSError as exc:  # a folder where a file should be, no permission, disk full...
+        fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
 
 
 @contextmanager
@@ -60,6 +62,7 @@ def _sweep_progress(total: int) -> Iterator[tuple[Callable[[str], None], Callabl
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # no bar (nor its trailing newline) in logs and pipes
     )
     task = progress.add_task("sweep", total=total, k="-")
 
@@ -92,9 +95,11 @@ def train(
         Path | None, typer.Option(help="JSON/TOML file overriding segment names.")
     ] = None,
     min_share: Annotated[
-        float, typer.Option(help="Smallest segment share worth a campaign.")
+        float, typer.Option(help="Smallest segment share worth a campaign.", min=0.0, max=1.0)
     ] = 0.05,
-    seed: Annotated[int, typer.Option(help="random_state for K-Means and sampling.")] = 42,
+    seed: Annotated[
+        int, typer.Option(help="random_state for K-Means and sampling.", min=0, max=2**32 - 1)
+    ] = 42,
     report: Annotated[bool, typer.Option(help="Write the HTML report into the artifact.")] = True,
 ) -> None:
     """Train a segmentation model and publish a versioned artifact."""
@@ -168,7 +173,7 @@ def sample_data(
         Path, typer.Option("--out", help="Where to write the CSV or Parquet file.")
     ],
     rows: Annotated[int, typer.Option(help="Number of customers.", min=1)] = 2000,
-    seed: Annotated[int, typer.Option(help="Same seed, same file.")] = 0,
+    seed: Annotated[int, typer.Option(help="Same seed, same file.", min=0)] = 0,
     clean: Annotated[
         bool, typer.Option("--clean", help="Leave out missing and invalid values.")
     ] = False,
@@ -176,14 +181,16 @@ def sample_data(
     """Write a synthetic mall-customers file (CSV or Parquet by extension)."""
     from training.sample import generate_customers
 
-    frame = generate_customers(rows, seed=seed, dirty=not clean)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    if out_path.suffix.lower() in {".parquet", ".pq"}:
-        frame.astype("string").to_parquet(out_path, index=False)
-    elif out_path.suffix.lower() == ".csv":
-        frame.to_csv(out_path, index=False)
-    else:
+    suffix = out_path.suffix.lower()
+    if suffix not in PARQUET_SUFFIXES | CSV_SUFFIXES:
         fail(f"--out {out_path}: use a .csv or .parquet file name")
+    frame = generate_customers(rows, seed=seed, dirty=not clean)
+    with user_errors():
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        if suffix in PARQUET_SUFFIXES:
+            frame.astype("string").to_parquet(out_path, index=False)
+        else:
+            frame.to_csv(out_path, index=False)
     out.print(f"wrote {rows} customers to {out_path}")
 
 
@@ -210,6 +217,7 @@ def assign(
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # no bar (nor its trailing newline) in logs and pipes
     )
     task = progress.add_task("assign", total=None)
 

@@ -20,6 +20,8 @@ from training.spec import FeatureSpec, SegmentationSpec, normalise_header
 __all__ = ["CleanResult", "DataError", "clean", "load_table"]
 
 ROW_COLUMN = "source_row"
+CSV_SUFFIXES = frozenset({".csv", ".txt"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 REASON_COLUMN = "reason"
 
 
@@ -59,9 +61,9 @@ def load_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"data file not found: {path}")
     suffix = path.suffix.lower()
     try:
-        if suffix in {".parquet", ".pq"}:
+        if suffix in PARQUET_SUFFIXES:
             return pd.read_parquet(path)
-        if suffix in {".csv", ".txt", ".gz"}:
+        if suffix in CSV_SUFFIXES:
             # Text first: typing is clean()'s job, so "abc" in a number column is reported
             # against its row instead of failing the whole read.
             return pd.read_csv(
@@ -84,8 +86,14 @@ def _map_headers(frame: pd.DataFrame, spec: SegmentationSpec) -> pd.DataFrame:
     renamed: dict[str, str] = {}
     for column in frame.columns:
         target = mapping.get(normalise_header(column))
-        if target is not None and target not in renamed.values():
-            renamed[column] = target
+        if target is None:
+            continue
+        clash = next((c for c, t in renamed.items() if t == target), None)
+        if clash is not None:
+            raise DataError(
+                f"columns {clash!r} and {column!r} both map to {target!r}: keep only one"
+            )
+        renamed[column] = target
     required = [spec.id.name, *(f.name for f in spec.features)]
     absent = [name for name in required if name not in renamed.values()]
     if absent:
@@ -164,6 +172,8 @@ def clean(
     ids = raw[spec.id.name].astype("string").str.strip()
     missing_id = (ids.isna() | (ids == "")).to_numpy(dtype=bool)
     reasons[missing_id] = f"{spec.id.name}: missing"
+    too_long = (ids.str.len() > spec.id.max_length).fillna(False).to_numpy(dtype=bool)
+    reasons[too_long] = f"{spec.id.name}: longer than {spec.id.max_length} characters"
     columns[spec.id.name] = ids.to_numpy(dtype=object, na_value=None)
 
     for feature in spec.features:

@@ -215,9 +215,9 @@ def load_names(path: Path) -> dict[str, dict[str, str]]:
     if not path.is_file():
         raise NamesError(f"names file not found: {path}")
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise NamesError(f"names file {path}: cannot parse: {exc}") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise NamesError(f"names file {path}: expected a table of segments, each a table")

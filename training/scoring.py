@@ -37,6 +37,15 @@ class Assignments:
     def imputed_fields(self, row: int) -> list[str]:
         return [name for name, mask in self.imputed.items() if mask[row]]
 
+    def imputed_lists(self) -> list[list[str]]:
+        """Per row, the names of the imputed fields (most rows share one empty list)."""
+        none: list[str] = []
+        lists = [none] * len(self.segment)
+        if self.imputed:
+            for row in np.flatnonzero(np.logical_or.reduce(list(self.imputed.values()))):
+                lists[row] = self.imputed_fields(int(row))
+        return lists
+
 
 @dataclass(frozen=True)
 class Scorer:

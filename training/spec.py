@@ -45,6 +45,7 @@ class IdSpec(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     aliases: tuple[str, ...] = ()
     description: str = "Customer identifier."
+    max_length: int = Field(128, ge=1, le=4096)
 
 
 class LevelWords(_Strict):
@@ -83,6 +84,9 @@ class FeatureSpec(_Strict):
                 raise ValueError("'min'/'max' apply to numeric features only")
         elif self.allowed is not None:
             raise ValueError("'allowed' applies to categorical features only")
+        elif self.role == "cluster" and (self.min is None or self.max is None):
+            # Unbounded inputs overflow the squared distances (1e200 ** 2 = inf).
+            raise ValueError("a numeric cluster feature needs both 'min' and 'max'")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min={self.min} should be <= max={self.max}")
         return self
@@ -171,7 +175,10 @@ def load_spec(name_or_path: str | Path) -> SegmentationSpec:
                 f"spec {source!r} is neither a bundled spec ({', '.join(BUNDLED_SPECS)}) "
                 "nor an existing file"
             )
-        text = path.read_text()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError(f"spec {source}: cannot read it as UTF-8 text: {exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -106,6 +106,27 @@ def _check_rows(cleaning: CleanResult, k_range: range) -> None:
         )
 
 
+def _check_columns(cleaning: CleanResult, spec: SegmentationSpec) -> None:
+    empty = [f.name for f in spec.features if cleaning.missing[f.name] == cleaning.rows_kept]
+    if empty:
+        raise TrainingError(
+            f"column {empty[0]!r} has no valid value in any of the {cleaning.rows_kept} kept rows"
+        )
+
+
+def _check_distinct(X: np.ndarray, k_range: range) -> None:
+    k_max = k_range.stop - 1
+    # A million rows rarely need the full np.unique: a head with enough distinct rows will do.
+    distinct = len(np.unique(X[:20_000], axis=0))
+    if distinct < k_max:
+        distinct = len(np.unique(X, axis=0))
+    if distinct < k_max:
+        raise TrainingError(
+            f"only {distinct} distinct customers in the cluster features, need at least "
+            f"{k_max} for k in {k_range.start}..{k_max}"
+        )
+
+
 def train(
     options: TrainOptions,
     *,
@@ -126,11 +147,13 @@ def train(
     with _timed(timings, "clean"):
         cleaning = clean(raw, spec)
         _check_rows(cleaning, k_range)
+        _check_columns(cleaning, spec)
         frame = cleaning.cleaned
-    say("sweep")
-    with _timed(timings, "sweep"):
         base = build_pipeline(spec, 2, n_init=options.n_init, random_state=options.random_state)
         X = base.named_steps["preprocess"].fit_transform(frame)
+        _check_distinct(X, k_range)
+    say("sweep")
+    with _timed(timings, "sweep"):
         selection = select_k(
             X,
             k_range,

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from service.deps import JsonBody, ModelDep, require_api_key
+from service.errors import PayloadTooLargeError
 from service.routes._responses import (
     NOT_READY,
     TOO_LARGE,
@@ -30,6 +31,7 @@ router = APIRouter(
     responses=UNAUTHORIZED,
 )
 M = TypeVar("M", bound=BaseModel)
+SINGLE_MAX_BYTES = 64 * 1024
 ERRORS = NOT_READY | TOO_LARGE | UNSUPPORTED | UNPROCESSABLE
 
 
@@ -68,7 +70,10 @@ def _json(content: Any) -> Response:
 async def assign_customer(model: ModelDep, body: JsonBody) -> Response:
     """Assign one customer to the nearest segment."""
     # On the event loop on purpose: one customer is ~0.1 ms of CPU, less than the hop to
-    # the threadpool costs (~0.4 ms, bench/serve.py); batches stay in the threadpool.
+    # the threadpool costs (~0.4 ms, bench/serve.py); batches stay in the threadpool. The
+    # body cap keeps a huge single-customer body from holding the loop while it is parsed.
+    if len(body) > SINGLE_MAX_BYTES:
+        raise PayloadTooLargeError(SINGLE_MAX_BYTES, "one customer: use /assign/batch for many")
     customer = _validate(model.requests.customer, body)
     return _json(_assign(model, [customer], lambda _row: ("body",))[0])
 

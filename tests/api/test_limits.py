@@ -72,3 +72,16 @@ def test_request_within_the_time_limit_is_answered(classic_settings: Settings) -
         response = client.post("/assign/batch", json=_batch(10_000))
     assert response.status_code == 200
     assert len(response.json()["assignments"]) == 10_000
+
+
+def test_assign_single_customer_body_over_64_kib_is_413(classic_settings: Settings) -> None:
+    body = b'{"customer_id": "' + b"x" * (64 * 1024) + b'"}'
+    with TestClient(create_app(classic_settings)) as client:
+        response = client.post(
+            "/assign", content=body, headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "request body is larger than 65536 bytes (one customer: use /assign/batch "
+        "for many)"
+    }

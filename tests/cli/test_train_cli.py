@@ -51,6 +51,27 @@ def _run(*args: str) -> tuple[int, str, str]:
             "error: --k 'five' is invalid: use 'auto' or a whole number >= 2\n",
         ),
         (["--data", str(SAMPLE), "--k", "1"], "error: --k 1 is invalid: need k >= 2\n"),
+        (
+            ["--data", "{tmp}/two_ages.csv"],
+            "error: columns 'Age' and 'age' both map to 'age': keep only one\n",
+        ),
+        (
+            ["--data", "{tmp}/no_age.csv"],
+            "error: column 'age' has no valid value in any of the 30 kept rows\n",
+        ),
+        (
+            ["--data", "{tmp}/same.csv"],
+            "error: only 1 distinct customers in the cluster features, need at least 10 for k in "
+            "2..10\n",
+        ),
+        (
+            ["--data", str(SAMPLE), "--spec", "{tmp}/latin1.toml"],
+            "error: spec {tmp}/latin1.toml: cannot read it as UTF-8 text: ",
+        ),
+        (
+            ["--data", str(SAMPLE), "--models-dir", "{tmp}/customers.xlsx"],
+            "error: File exists: {tmp}/customers.xlsx\n",
+        ),
     ],
 )
 def test_train_cli_errors_exit_2_with_one_line(
@@ -62,8 +83,17 @@ def test_train_cli_errors_exit_2_with_one_line(
     frame.drop(columns=["Spending Score (1-100)"]).to_csv(tmp_path / "no_score.csv", index=False)
     frame.loc[:2, "Age"] = "old"
     frame.to_csv(tmp_path / "tiny.csv", index=False)
+    thirty = generate_customers(30, seed=2, dirty=False)
+    thirty.assign(age=thirty["Age"]).to_csv(tmp_path / "two_ages.csv", index=False)
+    thirty.assign(Age="").to_csv(tmp_path / "no_age.csv", index=False)
+    thirty.assign(**{"Annual Income (k$)": 50, "Spending Score (1-100)": 50}).to_csv(
+        tmp_path / "same.csv", index=False
+    )
+    (tmp_path / "latin1.toml").write_bytes('name = "café"'.encode("latin-1"))
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
-    code, out, err = _run("train", "--models-dir", str(tmp_path / "models"), *args)
+    if "--models-dir" not in args:
+        args = ["--models-dir", str(tmp_path / "models"), *args]
+    code, out, err = _run("train", *args)
     expected = message.replace("{tmp}", str(tmp_path))
     assert code == 2
     assert err.startswith(expected) if not expected.endswith("\n") else err == expected

@@ -31,6 +31,7 @@ def _frame(body: str) -> pd.DataFrame:
         (",Male,20,15,40", "customer_id: missing"),
         ("2,Male,20,,", "no cluster feature present: annual_income, spending_score"),
         ("1,Male,20,15,40", "customer_id: duplicate of source row 1"),
+        ("X" * 129 + ",Male,20,15,40", "customer_id: longer than 128 characters"),
         (
             "2,x,20,15,250",
             "spending_score: 250 is above the maximum 100; gender: x is not one of Female, Male",

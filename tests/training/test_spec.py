@@ -15,6 +15,7 @@ name = "visits"
 kind = "numeric"
 role = "cluster"
 min = 0
+max = 1000
 """
 
 
@@ -67,7 +68,7 @@ def test_load_spec_from_file(tmp_path: Path) -> None:
             VALID.replace('role = "cluster"', 'role = "profile"'),
             r"at least one feature needs role = 'cluster'",
         ),
-        (VALID.replace("min = 0", "min = 5\nmax = 1"), r"min=5.0 should be <= max=1.0"),
+        (VALID.replace("min = 0\nmax = 1000", "min = 5\nmax = 1"), r"min=5.0 should be <= max=1.0"),
         (
             VALID.replace("min = 0", "colour = 'red'"),
             r"features\[0\]\.colour: Extra inputs are not permitted",
@@ -78,6 +79,10 @@ def test_load_spec_from_file(tmp_path: Path) -> None:
             r"needs a non-empty 'allowed' list",
         ),
         ("name = ", r"not valid TOML"),
+        (
+            VALID.replace("min = 0", ""),
+            r"features\[0\]: Value error, a numeric cluster feature needs both 'min' and 'max'",
+        ),
     ],
 )
 def test_load_spec_malformed_names_the_key(tmp_path: Path, text: str, message: str) -> None:
