@@ -51,9 +51,11 @@ run: install train-sample
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy training service
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy training service
 	$(BIN)/hadolint Dockerfile
 	$(MAKE) --no-print-directory image-steps
 	$(BIN)/python -m pytest

@@ -174,7 +174,7 @@ def clean(
     reasons[missing_id] = f"{spec.id.name}: missing"
     too_long = (ids.str.len() > spec.id.max_length).fillna(False).to_numpy(dtype=bool)
     reasons[too_long] = f"{spec.id.name}: longer than {spec.id.max_length} characters"
-    columns[spec.id.name] = ids.to_numpy(dtype=object, na_value=None)
+    columns[spec.id.name] = ids.astype(object).where(ids.notna(), None).to_numpy()
 
     for feature in spec.features:
         parser = _numeric_parser if feature.kind == "numeric" else _categorical_parser

@@ -73,15 +73,16 @@ def _make_dirty(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     n = len(frame)
     for column in CLASSIC_COLUMNS[1:]:
         frame.loc[rng.random(n) < 0.0025, column] = None
-    invalid = {
+    invalid: dict[str, list[object]] = {
         "Age": ["abc", -4, 230],
         "Spending Score (1-100)": [250, 0, "high"],
         "Genre": ["x", "unknown"],
         "Annual Income (k$)": [-10, "n/a"],
     }
     for column, bad in invalid.items():
-        rows = np.flatnonzero(rng.random(n) < 0.00125)
-        frame.loc[rows, column] = [bad[i % len(bad)] for i in range(len(rows))]
+        rows = rng.random(n) < 0.00125
+        values = [bad[i % len(bad)] for i in range(int(rows.sum()))]
+        frame.loc[rows, column] = np.array(values, dtype=object)
     frame["Genre"] = frame["Genre"].where(rng.random(n) > 0.02, frame["Genre"].str.lower())
     dupes = np.flatnonzero(rng.random(n) < 0.002)
     if len(dupes):
