@@ -102,8 +102,7 @@ def test_read_report_of_the_trained_model_every_image_resolves(
     client: TestClient, classic_model: TrainResult
 ) -> None:
     """The real report's relative links (figures/x.png) resolve to served images."""
-    if not classic_model.manifest.has_report:
-        pytest.skip("the session's classic model was trained without a report")
+    assert classic_model.manifest.has_report, "classic_model is trained with report=True"
     report = client.get("/profile/report")
     assert report.status_code == 200
     sources = re.findall(r'<img[^>]+src="([^"]+)"', report.text)

@@ -4,20 +4,24 @@ in /health/ready and /metrics, and the old model keeps answering."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.main import create_app
+from service.state import ModelHolder, ReloadOutcome
 from tests.candidates import BAD_KINDS, break_artifact, point_latest, publish_copy, refusal
 from training.train import TrainResult
 
 ADMIN = {"X-API-Key": "admin-key"}
 CUSTOMER = {"customer_id": "C-1", "annual_income": 85, "spending_score": 90}
+POLLS_AFTER_REFUSAL = 15
 
 
 @contextmanager
@@ -114,19 +118,51 @@ def test_admin_reload_refuses_a_bad_candidate(
         ]
 
 
+def _count_reloads(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> list[ReloadOutcome]:
+    """The outcome of every reload from now on, in order (the poll calls ``holder.reload``)."""
+    holder: ModelHolder = cast(FastAPI, client.app).state.models
+    reload = holder.reload
+    outcomes: list[ReloadOutcome] = []
+
+    def counted(*, force: bool = False) -> ReloadOutcome:
+        outcome = reload(force=force)
+        outcomes.append(outcome)
+        return outcome
+
+    monkeypatch.setattr(holder, "reload", counted)
+    return outcomes
+
+
+def _wait_until(done: Callable[[], bool], what: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
 def test_poll_does_not_retry_a_refused_candidate(
-    models: tuple[Path, str], classic_model: TrainResult
+    models: tuple[Path, str], classic_model: TrainResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder, old = models
     with _serving(folder, interval=0.02) as client:
+        outcomes = _count_reloads(client, monkeypatch)
         bad = publish_copy(classic_model.path, folder)
         break_artifact(folder / bad, "truncated")
         point_latest(folder, bad)
-        deadline = time.monotonic() + 15
-        while "refused" not in client.get("/health/ready").json():
-            assert time.monotonic() < deadline, "the candidate was never looked at"
-            time.sleep(0.02)
-        time.sleep(0.3)  # about 15 more polls
+        _wait_until(
+            lambda: any(o.status == "refused" for o in outcomes),
+            "the candidate was never looked at",
+        )
+        assert "refused" in client.get("/health/ready").json()
+        first = next(i for i, o in enumerate(outcomes) if o.status == "refused")
+        assert outcomes[first].candidate == bad
+        # A counted number of polls after the refusal, however slow the machine.
+        _wait_until(
+            lambda: len(outcomes) > first + POLLS_AFTER_REFUSAL,
+            f"fewer than {POLLS_AFTER_REFUSAL} polls after the refusal",
+        )
+        after = outcomes[first + 1 :]
+        assert {(o.status, o.candidate) for o in after} == {("skipped", bad)}
         assert _metric_lines(client, "segments_model_reloads_refused_total") == [
             'segments_model_reloads_refused_total{kind="checksum"} 1.0'
         ]

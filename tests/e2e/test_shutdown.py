@@ -70,6 +70,16 @@ def _read_response(conn: socket.socket) -> bytes:
     return b"".join(chunks)
 
 
+def _read_interim(conn: socket.socket) -> bytes:
+    """One interim response (status line and headers), byte by byte: nothing more is read."""
+    received = b""
+    while not received.endswith(b"\r\n\r\n"):
+        byte = conn.recv(1)
+        assert byte, f"the connection closed after {received!r}"
+        received += byte
+    return received
+
+
 def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(
     classic_settings: Settings,
 ) -> None:
@@ -79,10 +89,12 @@ def test_sigterm_finishes_the_request_in_flight_and_refuses_new_ones(
         conn = socket.create_connection(("127.0.0.1", port), timeout=30)
         head = (
             f"POST /assign HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(BODY)}\r\n\r\n"
+            f"Content-Length: {len(BODY)}\r\nExpect: 100-continue\r\n\r\n"
         ).encode()
         conn.sendall(head + BODY[:10])  # headers and the first bytes: the request is open
-        time.sleep(0.5)
+        # uvicorn sends 100 Continue when the app first asks for the body: from then on the
+        # request is in flight in the server, however loaded the machine.
+        assert _read_interim(conn) == b"HTTP/1.1 100 Continue\r\n\r\n"
         process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
         while not _refused(port):

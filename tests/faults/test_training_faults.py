@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+import statistics
 import time
 from multiprocessing.context import ForkServerContext
 from pathlib import Path
@@ -44,17 +45,20 @@ def test_sigkill_at_random_moments_leaves_latest_loadable(
     ctx: ForkServerContext, tmp_path: Path
 ) -> None:
     models = tmp_path / "models"
-    for _ in range(2):  # the first run also starts the forkserver; time the second
+    durations: list[float] = []
+    for run in range(3):  # the first run also starts the forkserver; time the two warm ones
         start = time.perf_counter()
-        first = _start(ctx, models)
-        first.join(timeout=300)
-        assert first.exitcode == 0
-        duration = time.perf_counter() - start
+        trainer = _start(ctx, models)
+        trainer.join(timeout=300)
+        assert trainer.exitcode == 0
+        if run:
+            durations.append(time.perf_counter() - start)
+    duration = statistics.median(durations)
     rng = random.Random(20)
     killed = 0
     for _ in range(20):
         proc = _start(ctx, models)
-        proc.join(timeout=rng.uniform(0.0, 1.05 * duration))
+        proc.join(timeout=rng.uniform(0.0, 0.9 * duration))
         if proc.is_alive():
             proc.kill()  # SIGKILL: no cleanup handler runs
             killed += 1
@@ -63,7 +67,8 @@ def test_sigkill_at_random_moments_leaves_latest_loadable(
         assert loaded.version in _versions(models)
     for version in _versions(models):  # no half-written version was ever published
         load_artifact(models, version)
-    assert killed >= 10, f"only {killed} of 20 runs were killed before they finished"
+    # Only a guard against a test that injected no fault: runs may be faster than timed.
+    assert killed >= 5, f"only {killed} of 20 runs were killed before they finished"
 
 
 def test_five_concurrent_trainers_give_five_versions(
