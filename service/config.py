@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from training.artifact import ArtifactError, check_version_name
+from training.campaigns import MAX_SALT_BYTES, CampaignError, load_campaigns
 
 __all__ = ["ENV_PREFIX", "Settings", "SettingsError", "get_settings", "load_settings"]
 
@@ -63,6 +64,12 @@ class Settings(BaseSettings):
         (), repr=False, description="Keys for /admin/*; empty: the admin routes answer 403."
     )
     cors_origins: CommaList = Field((), description="Origins allowed by CORS; empty: no CORS.")
+    campaigns: Path | None = Field(
+        None, description="Campaign file (TOML); empty: no campaigns in the answers."
+    )
+    campaign_salt: str = Field(
+        "", repr=False, description="Key of the campaign arms' hash (at most 64 bytes)."
+    )
 
     @field_validator("model_version")
     @classmethod
@@ -73,6 +80,24 @@ class Settings(BaseSettings):
             return check_version_name(value)
         except ArtifactError as exc:
             raise ValueError(str(exc)) from None
+
+    @field_validator("campaigns")
+    @classmethod
+    def _check_campaigns(cls, value: Path | None) -> Path | None:
+        if value is None or not str(value):
+            return None
+        try:
+            load_campaigns(value)  # fail at start-up; later a bad file keeps the previous one
+        except CampaignError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("campaign_salt")
+    @classmethod
+    def _check_salt(cls, value: str) -> str:
+        if len(value.encode()) > MAX_SALT_BYTES:
+            raise ValueError(f"{len(value.encode())} bytes, at most {MAX_SALT_BYTES}")
+        return value
 
 
 def load_settings(**overrides: object) -> Settings:

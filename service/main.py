@@ -18,6 +18,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from service.campaign_state import CampaignHolder, poll_campaigns
 from service.config import Settings, get_settings
 from service.errors import install_error_handlers
 from service.logs import LOG_CONFIG, configure_logging
@@ -28,7 +29,7 @@ from service.middleware import (
     TimeoutMiddleware,
 )
 from service.openapi import DESCRIPTION, TAGS, install_openapi
-from service.routes import admin, assign, health, metrics, model, profile, segments
+from service.routes import admin, assign, campaigns, health, metrics, model, profile, segments
 from service.state import ModelHolder
 
 __all__ = ["GRACEFUL_SHUTDOWN_SECONDS", "app_factory", "create_app", "uvicorn_argv"]
@@ -64,9 +65,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     to_thread.current_default_thread_limiter().total_tokens = settings.threads
     holder: ModelHolder = app.state.models
     await holder.reload_async(force=True)  # a failed load still starts: live, not ready
+    app.state.campaigns.reload(holder.current)
     async with anyio.create_task_group() as tasks:
         if settings.reload_interval > 0:
             tasks.start_soon(_poll, holder, settings.reload_interval)
+            if app.state.campaigns.configured:
+                tasks.start_soon(
+                    poll_campaigns, app.state.campaigns, holder, settings.reload_interval
+                )
         try:
             yield
         finally:
@@ -89,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.models = holder
     app.state.metrics = app_metrics
+    app.state.campaigns = CampaignHolder(settings)
     install_error_handlers(app)
     app.add_middleware(ModelVersionHeaderMiddleware, holder=holder)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -102,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Content-Type", "X-API-Key"],
             expose_headers=["X-Model-Version"],
         )
-    for module in (assign, segments, profile, model, health, metrics, admin):
+    for module in (assign, segments, profile, model, health, metrics, admin, campaigns):
         app.include_router(module.router)
     install_openapi(app, holder)
     return app

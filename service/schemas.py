@@ -28,6 +28,7 @@ from training.spec import FeatureSpec, SegmentationSpec
 __all__ = [
     "Assignment",
     "AssignmentBatch",
+    "CampaignArm",
     "CustomerBase",
     "ErrorMessage",
     "Example",
@@ -189,6 +190,17 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class CampaignArm(_Out):
+    """A campaign that targets the customer's segment, and the customer's arm in it."""
+
+    name: str
+    arm: Literal["treatment", "holdout"] = Field(
+        description="treatment: make the offer; holdout: kept out as control, no offer. "
+        "A keyed hash of (campaign, customer id): the same on every call."
+    )
+    offer: str | None = Field(description="What to offer; null in the holdout arm.")
+
+
 class Assignment(_Out):
     """Where one customer belongs."""
 
@@ -212,6 +224,11 @@ class Assignment(_Out):
         description="Cluster features that were missing and replaced by the training value."
     )
     model_version: str
+    campaigns: list[CampaignArm] = Field(
+        default_factory=list,
+        description="Active campaigns (SEG_CAMPAIGNS) targeting this segment, with the "
+        "customer's arm: see GET /campaigns.",
+    )
 
 
 class AssignmentBatch(_Out):
@@ -306,6 +323,9 @@ class Readiness(_Out):
     model_version: str
     refused: RefusedCandidate | None = Field(
         None, description="The last candidate refused since this model was swapped in, if any."
+    )
+    campaigns_refused: str | None = Field(
+        None, description="Why the campaign file was refused (the previous one still serves)."
     )
 
 

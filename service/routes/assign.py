@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from service.campaign_state import CampaignsDep
 from service.deps import JsonBody, ModelDep, require_api_key
 from service.errors import PayloadTooLargeError
 from service.routes._responses import (
@@ -67,7 +68,7 @@ def _json(content: Any) -> Response:
 
 
 @router.post("", response_model=Assignment, responses=ERRORS, openapi_extra=_body("Customer"))
-async def assign_customer(model: ModelDep, body: JsonBody) -> Response:
+async def assign_customer(model: ModelDep, body: JsonBody, campaigns: CampaignsDep) -> Response:
     """Assign one customer to the nearest segment."""
     # On the event loop on purpose: one customer is ~0.1 ms of CPU, less than the hop to
     # the threadpool costs (~0.4 ms, bench/serve.py); batches stay in the threadpool. The
@@ -75,7 +76,7 @@ async def assign_customer(model: ModelDep, body: JsonBody) -> Response:
     if len(body) > SINGLE_MAX_BYTES:
         raise PayloadTooLargeError(SINGLE_MAX_BYTES, "one customer: use /assign/batch for many")
     customer = _validate(model.requests.customer, body)
-    return _json(_assign(model, [customer], lambda _row: ("body",))[0])
+    return _json(campaigns.attach(_assign(model, [customer], lambda _row: ("body",)))[0])
 
 
 @router.post(
@@ -84,9 +85,9 @@ async def assign_customer(model: ModelDep, body: JsonBody) -> Response:
     responses=ERRORS,
     openapi_extra=_body("CustomerBatch"),
 )
-def assign_customers(model: ModelDep, body: JsonBody) -> Response:
+def assign_customers(model: ModelDep, body: JsonBody, campaigns: CampaignsDep) -> Response:
     """Assign up to SEG_MAX_BATCH customers in one call; answers keep the request order."""
     batch = _validate(model.requests.batch, body)
     customers: list[CustomerBase] = batch.customers  # type: ignore[attr-defined]
-    answers = _assign(model, customers, lambda row: ("body", "customers", row))
+    answers = campaigns.attach(_assign(model, customers, lambda row: ("body", "customers", row)))
     return _json({"model_version": model.version, "assignments": answers})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from service.campaign_state import CampaignsDep
 from service.deps import HolderDep, ModelDep
 from service.routes._responses import NOT_READY
 from service.schemas import Liveness, Readiness, RefusedCandidate
@@ -22,10 +23,13 @@ async def read_liveness(holder: HolderDep) -> Liveness:
 
 
 @router.get("/ready", responses=NOT_READY, response_model_exclude_none=True)
-async def read_readiness(model: ModelDep, holder: HolderDep) -> Readiness:
+async def read_readiness(model: ModelDep, holder: HolderDep, campaigns: CampaignsDep) -> Readiness:
     """200 only with a verified model loaded (and the last refused candidate, if any);
     otherwise 503 saying why."""
-    return Readiness(model_version=model.version, refused=refused_candidate(holder.refused))
+    refused = refused_candidate(holder.refused)
+    return Readiness(
+        model_version=model.version, refused=refused, campaigns_refused=campaigns.refused
+    )
 
 
 def refused_candidate(refusal: Refusal | None) -> RefusedCandidate | None:
