@@ -14,6 +14,7 @@ import csv
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from training.artifact import load_artifact
+from training.campaigns import CampaignBook, utc_today
 from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, ROW_COLUMN, DataError, clean
 from training.scoring import Scorer, load_scorer
 from training.spec import SegmentationSpec, parse_spec
@@ -203,11 +205,16 @@ def assign_file(
     *,
     chunk_rows: int = CHUNK_ROWS,
     on_progress: Progress | None = None,
+    campaigns: CampaignBook | None = None,
+    day: date | None = None,
 ) -> BatchResult:
     """Assign every customer of ``input_path`` and write ``output_path`` (CSV or Parquet).
 
-    Output: the id, then :data:`OUTPUT_COLUMNS`. Rejected rows (with ``source_row``,
-    their raw values and a ``reason``) go to :func:`rejected_path` of the output.
+    Output: the id, then :data:`OUTPUT_COLUMNS`, then with ``campaigns`` a ``campaigns``
+    column: ``name=arm`` of each campaign active on ``day`` (default: today, UTC) that
+    targets the row's segment, joined with ``;`` (the arms of ``POST /assign``). Rejected
+    rows (with ``source_row``, their raw values and a ``reason``) go to
+    :func:`rejected_path` of the output.
 
     Raises
     ------
@@ -227,6 +234,8 @@ def assign_file(
     scorer = load_scorer(artifact)
     spec = parse_spec(artifact.manifest.spec, "manifest")
     names = [s.name for s in artifact.profile.segments]
+    if campaigns is not None:
+        campaigns.check_targets(range(scorer.n_clusters), artifact.version)
     result = BatchResult(artifact.version, output_path, rejects.path)
     counts = np.zeros(scorer.n_clusters, dtype=np.int64)
     ok = False
@@ -235,6 +244,10 @@ def assign_file(
             cleaned, rejected = _clean_chunk(frame, spec, first_row=result.rows_read + 1)
             answers = _assignments(cleaned, scorer, names, artifact.version)
             ids = pa.array(cleaned[spec.id.name].to_numpy(dtype=object), pa.string())
+            if campaigns is not None:
+                segments, texts = answers["segment_id"].to_pylist(), ids.to_pylist()
+                arms = campaigns.column(segments, texts, day or utc_today())
+                answers["campaigns"] = pa.array(arms, pa.string())
             table = pa.table({spec.id.name: ids, **answers})
             writer.write(table)
             rejects.write(_rejected_table(rejected))

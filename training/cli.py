@@ -18,6 +18,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from training.artifact import ArtifactError
+from training.cli_campaigns import (
+    campaign_errors,
+    campaigns_app,
+    load_book,
+    sample_outcomes,
+    uplift,
+)
 from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, DataError
 from training.profiling import NamesError
 from training.spec import SpecError
@@ -170,16 +177,30 @@ def _print_result(result: object) -> None:
 @app.command("sample-data")
 def sample_data(
     out_path: Annotated[
-        Path, typer.Option("--out", help="Where to write the CSV or Parquet file.")
-    ],
+        Path | None, typer.Option("--out", help="Where to write the CSV or Parquet file.")
+    ] = None,
     rows: Annotated[int, typer.Option(help="Number of customers.", min=1)] = 2000,
     seed: Annotated[int, typer.Option(help="Same seed, same file.", min=0)] = 0,
     clean: Annotated[
         bool, typer.Option("--clean", help="Leave out missing and invalid values.")
     ] = False,
+    outcomes: Annotated[
+        Path | None, typer.Option(help="Simulate campaign outcomes (CSV) for --assignments.")
+    ] = None,
+    assignments: Annotated[
+        Path | None, typer.Option(help="With --outcomes: a segments assign --campaigns file.")
+    ] = None,
+    campaign: Annotated[str | None, typer.Option(help="With --outcomes: the campaign.")] = None,
 ) -> None:
-    """Write a synthetic mall-customers file (CSV or Parquet by extension)."""
+    """Write a synthetic mall-customers file (CSV or Parquet by extension), or outcomes."""
     from training.sample import generate_customers
+
+    if outcomes is not None:
+        sample_outcomes(outcomes, assignments, campaign, seed)
+    if out_path is None:
+        if outcomes is None:
+            fail("--out is required (or --outcomes)")
+        return
 
     suffix = out_path.suffix.lower()
     if suffix not in PARQUET_SUFFIXES | CSV_SUFFIXES:
@@ -206,9 +227,17 @@ def assign(
     models_dir: Annotated[Path, typer.Option(help="Where artifacts are published.")] = Path(
         "models"
     ),
+    campaigns: Annotated[
+        Path | None, typer.Option(help="Campaign file: adds a campaigns column (name=arm;...).")
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option(help="Day for the campaigns (YYYY-MM-DD; default today, UTC).")
+    ] = None,
 ) -> None:
     """Assign every customer of a file to a segment: same answers as POST /assign."""
     from training.batch import assign_file
+
+    book, day = load_book(campaigns, on)
 
     progress = Progress(
         TextColumn("assigning"),
@@ -225,10 +254,16 @@ def assign(
         progress.start()  # on the first chunk: errors before it print on a clean line
         progress.update(task, completed=done, total=total)
 
-    with user_errors():
+    with campaign_errors():
         try:
             result = assign_file(
-                input_path, output_path, models_dir, model_version, on_progress=on_progress
+                input_path,
+                output_path,
+                models_dir,
+                model_version,
+                on_progress=on_progress,
+                campaigns=book,
+                day=day,
             )
         finally:
             progress.stop()
@@ -299,6 +334,10 @@ def report(
         f"new version {folder.name}: same model as {model_version}, with the report"
         + ("; LATEST now names it" if moved else "; LATEST unchanged")
     )
+
+
+app.add_typer(campaigns_app, name="campaigns")
+app.command()(uplift)
 
 
 def main() -> None:
