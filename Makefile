@@ -8,7 +8,7 @@ MODELS ?= models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-prod train-sample image-steps run test lint bench bench-serve bench-report bench-assign bench-reload clean
+.PHONY: install install-prod train-sample image-steps run test lint bench bench-serve bench-report bench-assign bench-reload bench-uplift clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,10 @@ bench-assign: install
 # 2 workers at ~200 req/s for 60 s on 127.0.0.1 while 10 valid and 10 broken models are published.
 bench-reload: install
 	$(BIN)/python bench/reload_under_load.py
+
+# `segments uplift` on 1,000,000 assignments with simulated outcomes.
+bench-uplift: install
+	$(BIN)/python bench/uplift.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache .hypothesis

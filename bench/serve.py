@@ -9,14 +9,17 @@ asyncio httpx client) at concurrency 1 and 32:
     (c) pandas:  a DataFrame + Pipeline.predict per request           (the common approach)
 
 and, to show what a threadpool hop costs, the echo as a sync ``def`` (echo-sync): the
-reason single-customer /assign runs on the event loop.
+reason single-customer /assign runs on the event loop; and (d) assign+campaigns: our
+POST /assign with a campaign file (SEG_CAMPAIGNS, 3 active campaigns, one targeting every
+segment), against (b) in the same run.
 
 Then POST /assign/batch with 1,000 and 10,000 customers (p50 of sequential calls), against
 the echo of the same body. Prints req/s, p50, p99 and the ratios.
 
-    .venv/bin/python bench/serve.py [--seconds 5] [--client auto|wrk|httpx]
+    .venv/bin/python bench/serve.py [--seconds 5] [--client auto|wrk|httpx] [--only campaigns]
 
-Targets: assign >= 80 % of echo req/s; >= 40x pandas; 10k batch p50 <= 15 ms.
+Targets: assign >= 80 % of echo req/s; >= 40x pandas; 10k batch p50 <= 15 ms; campaigns
+add at most 5 % to /assign.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, target: str, models_dir: Path) -> None:
+    def __init__(self, target: str, models_dir: Path, extra: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         command = [
             sys.executable, "-m", "uvicorn", target, "--factory",
@@ -64,6 +67,7 @@ class Server:
             "--no-access-log", "--log-level=warning",
         ]  # fmt: skip
         env = os.environ | {"SEG_MODELS_DIR": str(models_dir), "PYTHONPATH": str(ROOT)}
+        env |= extra or {}
         self.process = subprocess.Popen(command, cwd=ROOT, env=env)
         deadline = time.monotonic() + 60
         while True:
@@ -169,10 +173,94 @@ def _batch(n: int) -> bytes:
     return json.dumps({"customers": customers}).encode()
 
 
+def _campaign_file(models_dir: Path) -> Path:
+    """Three active campaigns (one on every segment) around today, UTC."""
+    from datetime import UTC, datetime, timedelta
+
+    from training.artifact import load_artifact
+
+    ids = [s.segment_id for s in load_artifact(models_dir).profile.segments]
+    today = datetime.now(UTC).date()
+    start, end = today - timedelta(days=7), today + timedelta(days=7)
+    tables = [("all", ids, 0.1), ("first-two", ids[:2], 0.2), ("last", ids[-1:], 0.5)]
+    text = "".join(
+        f'[[campaign]]\nname = "{name}"\nsegments = {targets}\noffer = "offer {name}"\n'
+        f"holdout = {holdout}\nstart = {start}\nend = {end}\n\n"
+        for name, targets, holdout in tables
+    )
+    path = OUT / "campaigns.toml"
+    path.write_text(text)
+    return path
+
+
+def _lookup_in_process(models_dir: Path, campaigns: Path) -> None:
+    """The campaign lookup against the scoring it follows, in this process (no HTTP noise)."""
+    import timeit
+
+    sys.path.insert(0, str(ROOT))
+    from service.campaign_state import CampaignHolder
+    from service.config import Settings
+    from service.state import load_model
+
+    settings = Settings(models_dir=models_dir, campaigns=campaigns)
+    model = load_model(settings)
+    holder = CampaignHolder(settings)
+    holder.reload(model)
+    customer = model.requests.customer.model_validate_json(json.dumps(BODY))
+    answers = model.assign([customer])
+    n = 20_000
+    validate = timeit.timeit(
+        lambda: model.requests.customer.model_validate_json(json.dumps(BODY)), number=n
+    )
+    score = timeit.timeit(lambda: model.assign([customer]), number=n)
+    lookup = timeit.timeit(lambda: holder.attach(answers), number=n)
+    print(
+        f"in process, per customer: validate {validate / n * 1e6:.1f} us + assign "
+        f"{score / n * 1e6:.1f} us; campaign lookup {lookup / n * 1e6:.1f} us "
+        f"({len(answers[0]['campaigns'])} campaigns) = {lookup / (validate + score):.1%} of them"
+    )
+
+
+def _campaigns_only(client: str, models_dir: Path, body: bytes, seconds: float) -> None:
+    """/assign with and without SEG_CAMPAIGNS, alternated in the same run, and a 10k batch."""
+    path = _campaign_file(models_dir)
+    _lookup_in_process(models_dir, path)
+    campaigns = {"SEG_CAMPAIGNS": str(path)}
+    results: dict[tuple[str, int], list[dict[str, float]]] = {}
+    batches: dict[str, float] = {}
+    for round_ in range(2):  # alternate, so a drift in machine load hits both alike
+        for name, extra in (("assign", None), ("assign+campaigns", campaigns)):
+            server = Server("service.main:app_factory", models_dir, extra)
+            try:
+                listed = httpx.get(server.url("/campaigns")).json()
+                assert len(listed["campaigns"]) == (3 if extra else 0), listed
+                _load(client, server.url("/assign"), body, 8, 1.0)  # warm up
+                for concurrency in (1, 32):
+                    r = _load(client, server.url("/assign"), body, concurrency, seconds)
+                    results.setdefault((name, concurrency), []).append(r)
+                if round_ == 0:
+                    batches[name] = _batch_p50(server.url("/assign/batch"), _batch(10_000), 10)
+            finally:
+                server.stop()
+    for concurrency in (1, 32):
+        base = statistics.mean(r["rps"] for r in results["assign", concurrency])
+        with_ = statistics.mean(r["rps"] for r in results["assign+campaigns", concurrency])
+        p50 = statistics.mean(r["p50"] for r in results["assign+campaigns", concurrency])
+        print(
+            f"c={concurrency:<3} assign {base:9.0f} req/s   assign+campaigns {with_:9.0f} req/s"
+            f" (p50 {p50:.2f} ms)   overhead {1 - with_ / base:+6.1%}   (target <= 5 %)"
+        )
+    print(
+        f"/assign/batch 10000 customers: p50 {batches['assign']:.2f} ms without, "
+        f"{batches['assign+campaigns']:.2f} ms with campaigns"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto")
+    parser.add_argument("--only", choices=["campaigns"], help="run only this comparison")
     args = parser.parse_args()
     client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "httpx")
     models_dir = OUT / "serve-models"
@@ -181,6 +269,9 @@ def main() -> None:
     print(f"load generator: {client}; {args.seconds:g} s per run; 1 uvicorn worker per server")
     if client == "httpx":
         print("note: the Python client is slower than the servers, so ratios shrink toward 1")
+    if args.only == "campaigns":
+        _campaigns_only(client, models_dir, body, args.seconds)
+        return
     results: dict[tuple[str, int], dict[str, float]] = {}
     for name in ("echo", "echo-sync", "assign", "pandas"):
         target, path = TARGETS[name]
@@ -207,6 +298,8 @@ def main() -> None:
             f"echo / pandas {e['rps'] / p['rps']:5.1f}x   "
             f"echo-sync / echo {s['rps'] / e['rps']:6.1%}"
         )
+    print()
+    _campaigns_only(client, models_dir, body, args.seconds)
     print()
     batches: dict[tuple[str, int], float] = {}
     for name in ("echo", "assign"):

@@ -12,9 +12,9 @@ A campaign file (TOML) holds one ``[[campaign]]`` table per campaign::
     outcome = { metric = "converted", window_days = 30 }   # optional, informational
 
 **Arms.** A customer of a targeted segment is in the ``holdout`` arm of a campaign when
-``u < holdout``, where ``u`` is the first 8 bytes of
+``x < holdout * 2**64`` (compared exactly), where ``x`` is
 ``blake2b(name + "\\x1f" + customer_id, key=SEG_CAMPAIGN_SALT, digest_size=8)`` read as a
-big-endian integer over 2**64 (names and ids as UTF-8; the salt may be empty, at most 64
+big-endian unsigned integer (names and ids as UTF-8; the salt may be empty, at most 64
 bytes). Nothing is stored: every worker, restart, retrain and the batch CLI give a
 customer the same arm. The campaign name is in the hashed message, so arms of two
 campaigns are independent. Raising ``holdout`` only moves customers from treatment to
@@ -26,6 +26,7 @@ Light imports only (stdlib and pydantic): the service uses this module.
 from __future__ import annotations
 
 import hashlib
+import math
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -118,7 +119,24 @@ def arm(campaign: str, customer_id: str, holdout: float, salt: str = "") -> str:
 
 def _arm(prefix: bytes, customer_id: str, holdout: float, key: bytes) -> str:
     digest = hashlib.blake2b(prefix + customer_id.encode(), digest_size=8, key=key).digest()
-    return HOLDOUT if int.from_bytes(digest, "big") / _SCALE < holdout else TREATMENT
+    # int < float is exact in Python: no rounding of the 64-bit hash to a double.
+    return HOLDOUT if int.from_bytes(digest, "big") < holdout * _SCALE else TREATMENT
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What the arm of one campaign needs, derived once per day."""
+
+    campaign: Campaign
+    prefix: bytes
+    threshold: int  # holdout iff hash < threshold
+    offer: str
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> _Prepared:
+        prefix = campaign.name.encode() + _SEPARATOR
+        # x < ceil(t) <=> x < t for an integer x; holdout * 2**64 is exact in a double.
+        return cls(campaign, prefix, math.ceil(campaign.holdout * _SCALE), campaign.offer)
 
 
 @dataclass(frozen=True)
@@ -129,7 +147,7 @@ class CampaignBook:
     salt: str = field(default="", repr=False)
     source: str = ""
     _key: bytes = field(init=False, repr=False)
-    _today: tuple[date, dict[int, tuple[Campaign, ...]]] | None = field(
+    _today: tuple[date, dict[int, tuple[_Prepared, ...]]] | None = field(
         init=False, repr=False, default=None
     )
 
@@ -141,22 +159,28 @@ class CampaignBook:
 
     def targeting(self, segment: int, day: date) -> tuple[Campaign, ...]:
         """The campaigns active on ``day`` that target ``segment`` (file order)."""
+        return tuple(p.campaign for p in self._prepared(segment, day))
+
+    def _prepared(self, segment: int, day: date) -> tuple[_Prepared, ...]:
         cached = self._today
         if cached is None or cached[0] != day:
-            active = [c for c in self.campaigns if c.active(day)]
-            targets = {s for c in active for s in c.segments}
-            cached = (day, {s: tuple(c for c in active if s in c.segments) for s in targets})
+            active = [_Prepared.of(c) for c in self.campaigns if c.active(day)]
+            targets = {s for p in active for s in p.campaign.segments}
+            index = {s: tuple(p for p in active if s in p.campaign.segments) for s in targets}
+            cached = (day, index)
             object.__setattr__(self, "_today", cached)  # one day cached, swapped whole
         return cached[1].get(segment, ())
 
     def arms(self, segment: int, customer_id: str, day: date) -> list[dict[str, Any]]:
         """``[{name, arm, offer}]`` for one customer; a holdout answer has no offer."""
         answers = []
-        for campaign in self.targeting(segment, day):
-            prefix = campaign.name.encode() + _SEPARATOR
-            which = _arm(prefix, customer_id, campaign.holdout, self._key)
-            offer = campaign.offer if which == TREATMENT else None
-            answers.append({"name": campaign.name, "arm": which, "offer": offer})
+        encoded, key = customer_id.encode(), self._key
+        for p in self._prepared(segment, day):
+            digest = hashlib.blake2b(p.prefix + encoded, digest_size=8, key=key).digest()
+            if int.from_bytes(digest, "big") < p.threshold:
+                answers.append({"name": p.campaign.name, "arm": HOLDOUT, "offer": None})
+            else:
+                answers.append({"name": p.campaign.name, "arm": TREATMENT, "offer": p.offer})
         return answers
 
     def column(self, segments: Sequence[int], ids: Sequence[str], day: date) -> list[str]:

@@ -45,6 +45,7 @@ OPERATIONS = {
     "GET /health/ready": False,
     "GET /metrics": False,
     "POST /admin/reload": False,
+    "GET /campaigns": False,
 }
 
 

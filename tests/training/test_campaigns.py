@@ -105,7 +105,7 @@ def test_arm_follows_the_documented_formula(salt: str) -> None:
     def reference(name: str, customer_id: str, holdout: float) -> str:
         message = f"{name}\x1f{customer_id}".encode()
         digest = hashlib.blake2b(message, digest_size=8, key=salt.encode()).digest()
-        return "holdout" if int.from_bytes(digest, "big") / 2**64 < holdout else "treatment"
+        return "holdout" if int.from_bytes(digest, "big") < holdout * 2**64 else "treatment"
 
     for i in range(500):
         assert arm("spring-vip", f"C-{i}", 0.3, salt) == reference("spring-vip", f"C-{i}", 0.3)
