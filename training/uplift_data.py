@@ -114,6 +114,8 @@ def read_assignments(path: Path, campaign: str, id_column: str) -> tuple[pa.Tabl
             f"--assignments {path}: missing column campaigns (as segments assign --campaigns "
             "writes it) or arm"
         )
+    if table[id_column].null_count:
+        raise DataError(f"--assignments {path}: {table[id_column].null_count} rows have no id")
     arms = _arms(table, campaign)
     inside = pc.is_valid(arms)
     if not pc.any(inside).as_py():
@@ -142,6 +144,7 @@ def read_assignments(path: Path, campaign: str, id_column: str) -> tuple[pa.Tabl
 
 
 def _flag(values: pa.ChunkedArray, path: Path) -> np.ndarray:
+    values = values.fill_null("")
     text = pc.utf8_lower(pc.utf8_trim_whitespace(values))
     true, false = pc.is_in(text, pa.array(sorted(_TRUE))), pc.is_in(text, pa.array(sorted(_FALSE)))
     bad = pc.invert(pc.or_(true, false)).to_numpy(zero_copy_only=False)

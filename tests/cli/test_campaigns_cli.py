@@ -206,3 +206,32 @@ def test_sample_data_outcomes_needs_assignments(files: Path) -> None:
         "error: --outcomes needs --assignments FILE (from segments assign --campaigns) and "
         "--campaign NAME\n",
     )
+
+
+def test_uplift_reads_parquet_with_an_arm_column(files: Path) -> None:
+    frame = pd.read_csv(files / "assigned.csv", dtype=str)
+    arms = frame.pop("campaigns").str.removeprefix("spring-vip=")
+    long = pd.concat(
+        [
+            frame.assign(campaign="spring-vip", arm=arms),
+            frame.assign(campaign="other", arm="holdout"),
+        ]
+    )
+    long.to_parquet(files / "assigned.parquet", index=False)
+    code, _, err = _run(
+        "uplift", "--assignments", str(files / "assigned.parquet"), "--outcomes",
+        str(files / "outcomes.csv"), "--campaign", "spring-vip", "--out", str(files / "u"),
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    table = pd.read_csv(files / "u" / "uplift.csv")
+    assert list(table["n_treatment"] + table["n_holdout"]) == [15, 15, 30] * 2
+    assert list(table["n_holdout"])[:3] == [5, 5, 10]
+
+
+def test_uplift_out_must_be_a_folder(files: Path) -> None:
+    (files / "taken").write_text("")
+    code, _, err = _run(
+        "uplift", "--assignments", str(files / "assigned.csv"), "--outcomes",
+        str(files / "outcomes.csv"), "--campaign", "spring-vip", "--out", str(files / "taken"),
+    )  # fmt: skip
+    assert (code, err) == (2, f"error: --out {files / 'taken'} is a file: give a folder\n")
