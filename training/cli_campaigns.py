@@ -105,7 +105,7 @@ def _print_table(rows: list[UpliftRow], analysed: int, campaign: str) -> None:
     from rich.table import Table
 
     from training.cli import out
-    from training.uplift_report import _label, _value
+    from training.uplift_report import format_value, row_label
 
     for metric in dict.fromkeys(r.metric for r in rows):
         unit = "rates in %, differences in percentage points" if metric == "converted" else ""
@@ -120,7 +120,7 @@ def _print_table(rows: list[UpliftRow], analysed: int, campaign: str) -> None:
         for r in (r for r in rows if r.metric == metric):
 
             def cell(value: float, *, signed: bool = True, m: str = metric) -> str:
-                return _value(value, m, signed=signed).removesuffix(" pp").removesuffix("%")
+                return format_value(value, m, signed=signed).removesuffix(" pp").removesuffix("%")
 
             table.add_row(
                 r.segment, f"{r.n_treatment:,}", f"{r.n_holdout:,}",
@@ -131,7 +131,7 @@ def _print_table(rows: list[UpliftRow], analysed: int, campaign: str) -> None:
             )  # fmt: skip
         out.print(table)
         for r in (r for r in rows if r.metric == metric):
-            out.print(f"  {_label(r)}: {r.verdict}", highlight=False)
+            out.print(f"  {row_label(r)}: {r.verdict}", highlight=False)
 
 
 def sample_outcomes(

@@ -20,7 +20,7 @@ from training.report.style import INK, SOFT, Chart, Plot, new_figure, save
 from training.uplift import UpliftRow
 from training.uplift_data import Joined
 
-__all__ = ["CSV_NAME", "HTML_NAME", "LEFT_OUT", "write_outputs"]
+__all__ = ["CSV_NAME", "HTML_NAME", "LEFT_OUT", "format_value", "row_label", "write_outputs"]
 
 CSV_NAME = "uplift.csv"
 HTML_NAME = "uplift.html"
@@ -76,13 +76,13 @@ def forest(rows: list[UpliftRow], metric: str, campaign: str) -> Plot:
         )  # fmt: skip
     ax.errorbar([], [], xerr=[], fmt="s", color=INK, capsize=4, label="segment (95 % CI)")
     ax.axvline(0.0, color=SOFT, linestyle="--", linewidth=1.2, label="no effect")
-    ax.set_yticks(y, [_label(r) for r in shown])
+    ax.set_yticks(y, [row_label(r) for r in shown])
     ax.set_ylim(-0.8, len(shown) - 0.2)
     ax.set_xlabel(_AXIS[metric])
     ax.set_title(f"Campaign {campaign!r}: uplift in {metric} per segment")
     fig.legend(loc="outside lower center", ncols=3, fontsize="small")
     alt = f"Forest plot of the uplift in {metric} per segment: " + "; ".join(
-        f"{_label(r)} {r.uplift * scale:+.2f} (95 % CI {r.ci_low * scale:+.2f} to "
+        f"{row_label(r)} {r.uplift * scale:+.2f} (95 % CI {r.ci_low * scale:+.2f} to "
         f"{r.ci_high * scale:+.2f})"
         for r in shown
     )
@@ -93,13 +93,13 @@ def forest(rows: list[UpliftRow], metric: str, campaign: str) -> Plot:
     return Plot(f"forest-{metric}", fig, alt, caption)
 
 
-def _label(row: UpliftRow) -> str:
+def row_label(row: UpliftRow) -> str:
     if row.segment == "all":
         return "all"
     return f"{row.segment} · {row.segment_name}" if row.segment_name else f"segment {row.segment}"
 
 
-def _value(value: float, metric: str, *, signed: bool = False) -> str:
+def format_value(value: float, metric: str, *, signed: bool = False) -> str:
     if math.isnan(value):
         return "-"
     if metric == "converted":
@@ -146,13 +146,17 @@ def _html_table(rows: list[UpliftRow], metric: str) -> str:
             "95 % CI", "relative", "p (Holm)", "MDE", "verdict"]  # fmt: skip
     body = []
     for r in rows:
+
+        def show(value: float, *, signed: bool = True) -> str:
+            return format_value(value, metric, signed=signed)
+
         cells = [
-            _label(r), f"{r.n_treatment:,}", f"{r.n_holdout:,}", _value(r.treatment, metric),
-            _value(r.holdout, metric), _value(r.uplift, metric, signed=True),
-            f"{_value(r.ci_low, metric, signed=True)} to {_value(r.ci_high, metric, signed=True)}",
+            row_label(r), f"{r.n_treatment:,}", f"{r.n_holdout:,}",
+            show(r.treatment, signed=False), show(r.holdout, signed=False), show(r.uplift),
+            f"{show(r.ci_low)} to {show(r.ci_high)}",
             "-" if math.isnan(r.relative) else f"{r.relative:+.0%}",
             "-" if math.isnan(r.p_adjusted) else f"{r.p_adjusted:.3g}",
-            _value(r.mde, metric, signed=True).lstrip("+"), r.verdict,
+            show(r.mde).lstrip("+"), r.verdict,
         ]  # fmt: skip
         body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     header = "".join(f"<th>{escape(h)}</th>" for h in head)
