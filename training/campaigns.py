@@ -114,13 +114,19 @@ def _salt_key(salt: str) -> bytes:
 
 def arm(campaign: str, customer_id: str, holdout: float, salt: str = "") -> str:
     """``"holdout"`` or ``"treatment"``: the keyed hash of (campaign, customer id)."""
-    return _arm(campaign.encode() + _SEPARATOR, customer_id, holdout, _salt_key(salt))
+    prefix = campaign.encode() + _SEPARATOR
+    held = _in_holdout(prefix, customer_id.encode(), _threshold(holdout), _salt_key(salt))
+    return HOLDOUT if held else TREATMENT
 
 
-def _arm(prefix: bytes, customer_id: str, holdout: float, key: bytes) -> str:
-    digest = hashlib.blake2b(prefix + customer_id.encode(), digest_size=8, key=key).digest()
-    # int < float is exact in Python: no rounding of the 64-bit hash to a double.
-    return HOLDOUT if int.from_bytes(digest, "big") < holdout * _SCALE else TREATMENT
+def _threshold(holdout: float) -> int:
+    # x < ceil(t) <=> x < t for an integer x; holdout * 2**64 is exact in a double.
+    return math.ceil(holdout * _SCALE)
+
+
+def _in_holdout(prefix: bytes, customer_id: bytes, threshold: int, key: bytes) -> bool:
+    digest = hashlib.blake2b(prefix + customer_id, digest_size=8, key=key).digest()
+    return int.from_bytes(digest, "big") < threshold
 
 
 @dataclass(frozen=True)
@@ -135,8 +141,7 @@ class _Prepared:
     @classmethod
     def of(cls, campaign: Campaign) -> _Prepared:
         prefix = campaign.name.encode() + _SEPARATOR
-        # x < ceil(t) <=> x < t for an integer x; holdout * 2**64 is exact in a double.
-        return cls(campaign, prefix, math.ceil(campaign.holdout * _SCALE), campaign.offer)
+        return cls(campaign, prefix, _threshold(campaign.holdout), campaign.offer)
 
 
 @dataclass(frozen=True)
@@ -153,9 +158,6 @@ class CampaignBook:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_key", _salt_key(self.salt))  # frozen: derived once
-
-    def get(self, name: str) -> Campaign | None:
-        return next((c for c in self.campaigns if c.name == name), None)
 
     def targeting(self, segment: int, day: date) -> tuple[Campaign, ...]:
         """The campaigns active on ``day`` that target ``segment`` (file order)."""
@@ -176,8 +178,7 @@ class CampaignBook:
         answers = []
         encoded, key = customer_id.encode(), self._key
         for p in self._prepared(segment, day):
-            digest = hashlib.blake2b(p.prefix + encoded, digest_size=8, key=key).digest()
-            if int.from_bytes(digest, "big") < p.threshold:
+            if _in_holdout(p.prefix, encoded, p.threshold, key):
                 answers.append({"name": p.campaign.name, "arm": HOLDOUT, "offer": None})
             else:
                 answers.append({"name": p.campaign.name, "arm": TREATMENT, "offer": p.offer})
