@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from training.artifact import load_artifact
 from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, ROW_COLUMN, DataError, clean
 from training.scoring import Scorer, load_scorer
-from training.spec import SegmentationSpec, parse_spec
+from training.spec import SegmentationSpec
 
 __all__ = ["OUTPUT_COLUMNS", "BatchResult", "assign_file", "rejected_path"]
 
@@ -225,7 +225,7 @@ def assign_file(
     rejects = _Writer(rejected_path(output_path))
     artifact = load_artifact(models_dir, model_version)
     scorer = load_scorer(artifact)
-    spec = parse_spec(artifact.manifest.spec, "manifest")
+    spec = artifact.spec
     names = [s.name for s in artifact.profile.segments]
     result = BatchResult(artifact.version, output_path, rejects.path)
     counts = np.zeros(scorer.n_clusters, dtype=np.int64)
