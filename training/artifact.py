@@ -189,9 +189,10 @@ def read_cleaned(artifact: Artifact, nrows: int | None = None) -> pd.DataFrame:
     import pandas as pd
 
     spec, path = artifact.spec, artifact.path / CLEANED
-    dtypes: dict[str, Any] = {spec.id.name: "string", SEGMENT_COLUMN: "int64"}
+    dtypes: dict[str, Any] = {spec.id.name: "string"}
     for f in spec.features:
         dtypes[f.name] = "float64" if f.kind == "numeric" else "object"
+    dtypes[SEGMENT_COLUMN] = "int64"
     try:
         frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""], nrows=nrows)
     except (ValueError, OSError) as exc:

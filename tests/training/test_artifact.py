@@ -40,8 +40,8 @@ class _Sentinel:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def __reduce__(self) -> tuple[object, tuple[str, str]]:
-        return (Path.write_text, (str(self.path), "unpickled"))  # type: ignore[return-value]
+    def __reduce__(self) -> tuple[object, tuple[Path, str]]:
+        return (Path.write_text, (self.path, "unpickled"))
 
 
 def _plant_sentinel(folder: Path, marker: Path, *, fix_checksum: bool) -> None:
