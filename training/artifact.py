@@ -174,7 +174,7 @@ def load_artifact(models_dir: Path, version: str | None = None) -> Artifact:
     except ArtifactError as exc:
         raise ArtifactError(f"{folder / PIPELINE}: {exc}", exc.kind) from None
     try:
-        profile = Profile.model_validate_json((folder / PROFILE).read_bytes())
+        profile = Profile.model_validate_json(read_verified(folder, manifest, PROFILE))
     except ValidationError as exc:
         first = exc.errors(include_input=False, include_url=False)[0]
         where = ".".join(map(str, first["loc"]))

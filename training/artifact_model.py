@@ -28,6 +28,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from training.artifact_store import ArtifactError
 
@@ -119,6 +120,8 @@ def load_pipeline(data: bytes) -> Pipeline:
     _check_trusted(data)
     try:
         pipeline = sio.loads(data, trusted=sorted(trusted_names()))
+    except (UntrustedTypesFoundException, zipfile.BadZipFile) as exc:
+        raise ArtifactError(f"refused by skops: {type(exc).__name__}", "untrusted") from None
     except (ValueError, TypeError, KeyError, AttributeError, ImportError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ArtifactError(f"cannot load the model: {first_line}") from None
