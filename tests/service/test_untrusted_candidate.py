@@ -41,6 +41,7 @@ def test_reload_refuses_a_crafted_pickle_and_keeps_serving(
     (crafted / artifact.MANIFEST).write_text(json.dumps(manifest))
     (models / "LATEST").write_text("crafted\n")
     outcome = holder.reload()
+    assert not marker.exists()
     assert outcome.status == "refused"
     assert outcome.refusal is not None
     assert (outcome.refusal.kind, outcome.refusal.reason) == (
@@ -48,4 +49,3 @@ def test_reload_refuses_a_crafted_pickle_and_keeps_serving(
         "SEG_MODELS_DIR/crafted/pipeline.skops: not a skops file (BadZipFile)",
     )
     assert holder.current is serving
-    assert not marker.exists()
