@@ -25,7 +25,6 @@ import sklearn
 from pydantic import ValidationError
 from sklearn.pipeline import Pipeline
 
-from training import artifact_model
 from training.artifact_store import (
     CLEANED,
     FIGURES,
@@ -169,6 +168,8 @@ def load_artifact(models_dir: Path, version: str | None = None) -> Artifact:
         )
     verify_files(folder, manifest, (PIPELINE, PROFILE, CLEANED))
     check_libraries(folder, manifest)
+    from training import artifact_model  # local: the estimator classes are not light
+
     try:
         pipeline = artifact_model.load_pipeline(read_verified(folder, manifest, PIPELINE))
     except ArtifactError as exc:
@@ -223,6 +224,8 @@ def read_rejected(artifact: Artifact, nrows: int) -> pd.DataFrame:
 
 def write_pipeline(folder: Path, pipeline: Pipeline) -> Pipeline:
     """Write the skops file; return the pipeline as loaded back from the written bytes."""
+    from training import artifact_model
+
     data = artifact_model.dump_pipeline(pipeline)
     (folder / PIPELINE).write_bytes(data)
     return artifact_model.load_pipeline(data)

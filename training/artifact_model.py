@@ -21,14 +21,12 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-import skops.io as sio
 from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
-from skops.io.exceptions import UntrustedTypesFoundException
 
 from training.artifact_store import ArtifactError
 
@@ -110,6 +108,8 @@ def _check_trusted(data: bytes) -> None:
 
 def dump_pipeline(pipeline: Pipeline) -> bytes:
     """The skops bytes of ``pipeline``; refuses one the loader would refuse."""
+    import skops.io as sio  # local: importing skops imports every scikit-learn estimator
+
     data: bytes = sio.dumps(pipeline)
     _check_trusted(data)
     return data
@@ -117,6 +117,9 @@ def dump_pipeline(pipeline: Pipeline) -> bytes:
 
 def load_pipeline(data: bytes) -> Pipeline:
     """Build the pipeline of a skops file's bytes, after checking every type it names."""
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
     _check_trusted(data)
     try:
         pipeline = sio.loads(data, trusted=sorted(trusted_names()))

@@ -34,8 +34,9 @@ FORMAT_VERSION = 2  # 2: the pipeline is a skops file; 1: a pickle (refused; mig
 LEGACY_FORMAT_VERSION = 1
 MAX_MANIFEST_BYTES = 16 << 20
 _MIGRATE_HINT = (
-    "its model is a pickle, which runs code when loaded. Retrain (segments train), or if "
-    "you trust this artifact, migrate it: segments migrate --model-version {version}"
+    "{path}: format_version=1 is no longer loaded: its model is a pickle, which can run code "
+    "when loaded; retrain (segments train) or, if you trust this artifact, migrate it: "
+    "segments migrate --model-version {version}"
 )
 
 
@@ -52,9 +53,11 @@ def read_manifest(folder: Path, formats: tuple[int, ...] = (FORMAT_VERSION,)) ->
         raise ArtifactError(f"{path}: manifest is not valid JSON ({exc})") from None
     found = raw.get("format_version") if isinstance(raw, dict) else None
     if found not in formats:
-        hint = _MIGRATE_HINT.format(version=folder.name)
-        why = hint if found == LEGACY_FORMAT_VERSION else f"expected {formats[0]}"
-        raise ArtifactError(f"{path}: format_version={found!r} is not supported ({why})", "format")
+        if found == LEGACY_FORMAT_VERSION:
+            raise ArtifactError(_MIGRATE_HINT.format(path=path, version=folder.name), "format")
+        raise ArtifactError(
+            f"{path}: format_version={found!r} is not supported (expected {formats[0]})", "format"
+        )
     if found == FORMAT_VERSION:  # format 1 was never signed: only migrate reads it
         _check_signature(folder, data)
     try:

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from training.artifact import ArtifactError
+from training.artifact_store import ArtifactError  # light: `segments --help` stays fast
 from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, DataError
 from training.profiling import NamesError
 from training.spec import SpecError

@@ -55,9 +55,9 @@ def test_load_artifact_refuses_format_1_with_the_way_out(v1: Path) -> None:
     with pytest.raises(ArtifactError) as caught:
         load_artifact(v1)
     assert str(caught.value) == (
-        f"{v1 / version}/manifest.json: format_version=1 is not supported (its model is a "
-        "pickle, which runs code when loaded. Retrain (segments train), or if you trust this "
-        f"artifact, migrate it: segments migrate --model-version {version})"
+        f"{v1 / version}/manifest.json: format_version=1 is no longer loaded: its model is a "
+        "pickle, which can run code when loaded; retrain (segments train) or, if you trust "
+        f"this artifact, migrate it: segments migrate --model-version {version}"
     )
     assert caught.value.kind == "format"
 
