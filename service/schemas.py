@@ -296,8 +296,7 @@ class RefusedCandidate(_Out):
     )
     kind: str = Field(
         description="checksum, signature, untrusted, format, library_version, schema, missing, "
-        "invalid or error (the label "
-        "of segments_model_reloads_refused_total)."
+        "invalid or error (the label of segments_model_reloads_refused_total)."
     )
     reason: str
 
