@@ -16,12 +16,13 @@ from typing import Any
 import numpy as np
 import pytest
 import skops.io as sio
+from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
 from tests.candidates import publish_copy
 from tests.conftest import SAMPLE
-from training import artifact
+from training import artifact, artifact_model
 from training.artifact import ArtifactError, load_artifact, resolve_version
 from training.train import TrainOptions, train
 
@@ -196,3 +197,12 @@ def test_signing_key_too_short_is_named_never_shown(
         "SEG_MODEL_SIGNING_KEY is set but shorter than 16 characters: use a random key"
     )
     assert "s3cret" not in str(caught.value)
+
+
+def test_trusted_types_cover_log1p_transforms_and_gaussian_mixtures() -> None:
+    # What issues 8 (spec transforms) and 12 (a GMM servable) put in a pipeline.
+    X = np.random.default_rng(0).gamma(2.0, 3.0, size=(200, 2))
+    log = FunctionTransformer(np.log1p, feature_names_out="one-to-one")
+    pipeline = Pipeline([("log", log), ("gmm", GaussianMixture(3, random_state=0))]).fit(X)
+    loaded = artifact_model.load_pipeline(artifact_model.dump_pipeline(pipeline))
+    np.testing.assert_array_equal(loaded.predict(X), pipeline.predict(X))
