@@ -120,7 +120,7 @@ class Metrics:
         self.refusals = Counter(
             "segments_model_reloads_refused",
             "Candidates refused (the served model, if any, kept serving), by kind: checksum, "
-            "library_version, schema, missing, invalid, error.",
+            "signature, untrusted, format, library_version, schema, missing, invalid, error.",
             ["kind"],
             registry=registry,
         )

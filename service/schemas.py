@@ -312,8 +312,8 @@ class RefusedCandidate(_Out):
         None, description="The candidate's version; null when LATEST could not be read."
     )
     kind: str = Field(
-        description="checksum, library_version, schema, missing, invalid or error (the label "
-        "of segments_model_reloads_refused_total)."
+        description="checksum, signature, untrusted, format, library_version, schema, missing, "
+        "invalid or error (the label of segments_model_reloads_refused_total)."
     )
     reason: str
 

@@ -15,9 +15,7 @@ The checks beyond verification live in :mod:`service.candidate`.
 
 from __future__ import annotations
 
-import csv
 import functools
-import itertools
 import logging
 import threading
 from collections.abc import Sequence
@@ -33,15 +31,14 @@ from service.candidate import check_same_schema, refusal_kind, warm
 from service.config import Settings
 from service.schemas import Example, RequestModels, build_request_models
 from training.artifact import (
-    CLEANED,
-    REPORT,
     Artifact,
     ArtifactError,
     load_artifact,
+    read_cleaned,
     resolve_version,
 )
 from training.scoring import Scorer, load_scorer
-from training.spec import FeatureSpec, SegmentationSpec, parse_spec
+from training.spec import FeatureSpec, SegmentationSpec
 
 __all__ = [
     "LoadedModel",
@@ -55,7 +52,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 EXAMPLE_ROWS = 5000
-FIGURES = "figures/"
 
 
 class NoClusterFeatureError(ValueError):
@@ -83,16 +79,11 @@ class LoadedModel:
     @property
     def report_path(self) -> Path | None:
         """The report's HTML file, when this artifact has one."""
-        path = self.artifact.path / REPORT
-        has = self.artifact.manifest.has_report and REPORT in self.artifact.manifest.files
-        return path if has and path.is_file() else None
+        return self.artifact.report_path
 
     def figure_path(self, name: str) -> Path | None:
         """A figure of the report, only if the manifest lists it (no path can escape)."""
-        if self.report_path is None or FIGURES + name not in self.artifact.manifest.files:
-            return None
-        path = self.artifact.path / FIGURES / name
-        return path if "/" not in name and path.is_file() else None
+        return self.artifact.figure_path(name)
 
     def assign(self, customers: Sequence[BaseModel]) -> list[dict[str, Any]]:
         """Assign validated customers; one response row each, in order.
@@ -133,12 +124,12 @@ class LoadedModel:
         return (*self.scorer.numeric, *self.scorer.categorical)
 
 
-def _parse(text: str | None, feature: FeatureSpec) -> Any:
-    if text is None or text == "":
+def _parse(value: Any, feature: FeatureSpec) -> Any:
+    if value is None or value != value:  # NaN: missing
         return None
     if feature.kind == "categorical":
-        return text
-    number = float(text)
+        return str(value)
+    number = float(value)
     return int(number) if number.is_integer() else number
 
 
@@ -153,11 +144,10 @@ def _describe(exc: Exception) -> str:
 
 def typical_customers(artifact: Artifact, spec: SegmentationSpec, scorer: Scorer) -> list[Example]:
     """Per segment, the training customer nearest its centre (among the first rows)."""
-    with (artifact.path / CLEANED).open(newline="") as handle:
-        rows = list(itertools.islice(csv.DictReader(handle), EXAMPLE_ROWS))
+    rows = read_cleaned(artifact, nrows=EXAMPLE_ROWS).astype(object).to_dict("records")
     features = spec.features
     customers = [
-        {spec.id.name: row[spec.id.name]} | {f.name: _parse(row.get(f.name), f) for f in features}
+        {spec.id.name: str(row[spec.id.name])} | {f.name: _parse(row[f.name], f) for f in features}
         for row in rows
     ]
     customers = [c for c in customers if all(c[f.name] is not None for f in features)]
@@ -180,7 +170,7 @@ def load_model(settings: Settings) -> LoadedModel:
     """Load, verify and prepare the configured artifact; raise ``ArtifactError`` if unfit."""
     artifact = load_artifact(settings.models_dir.resolve(), settings.model_version)
     scorer = load_scorer(artifact)
-    spec = parse_spec(artifact.manifest.spec, "manifest")
+    spec = artifact.spec
     ids = [s.segment_id for s in artifact.profile.segments]
     if ids != list(range(scorer.n_clusters)):
         raise ArtifactError(

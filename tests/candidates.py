@@ -71,6 +71,6 @@ def refusal(kind: str, version: str) -> tuple[str, str]:
             f"has {sklearn.__version__}; retrain or install the recorded version"
         )
     return "checksum", (
-        f"SEG_MODELS_DIR/{version}/pipeline.joblib: sha256 does not match the manifest "
+        f"SEG_MODELS_DIR/{version}/pipeline.skops: sha256 does not match the manifest "
         "(file changed)"
     )

@@ -1,7 +1,11 @@
-"""The artifact contract: layout, manifest, checksums, atomic publish and verified load.
+"""The artifact contract: layout, manifest, checksums, signature, atomic publish, verified load.
 
-Training is the only writer; the service and batch assignment only read. Light imports
-only (stdlib, pydantic, joblib, sklearn): the service imports this module.
+Training is the only writer; the service and batch assignment only read. This module (with
+its helpers :mod:`training.artifact_store`: file names, ``LATEST``, publish;
+:mod:`training.artifact_model`: the pipeline as a skops file and the trusted types;
+:mod:`training.artifact_signing`: the manifest's HMAC) owns every file name, reader and
+writer of an artifact: nothing else opens an artifact's files. Light imports only (stdlib,
+pydantic, skops, sklearn; pandas inside the readers): the service imports this module.
 
 Exceptions::
 
@@ -10,25 +14,43 @@ Exceptions::
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import platform
-import re
 import shutil
-import time
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import joblib
 import numpy as np
 import sklearn
 from pydantic import ValidationError
 from sklearn.pipeline import Pipeline
 
+from training.artifact_store import (
+    CLEANED,
+    FIGURES,
+    LATEST,
+    LEGACY_PIPELINE,
+    MANIFEST,
+    PIPELINE,
+    PROFILE,
+    REJECTED,
+    REPORT,
+    SIGNATURE,
+    ArtifactError,
+    check_version_name,
+    latest_names,
+    publish,
+    read_latest,
+    sha256_file,
+)
+from training.artifact_verify import (
+    FORMAT_VERSION,
+    check_libraries,
+    read_manifest,
+    read_verified,
+    verify_files,
+)
+from training.data import REASON_COLUMN, ROW_COLUMN
 from training.manifest import (
     DataSummary,
     Manifest,
@@ -38,9 +60,24 @@ from training.manifest import (
     Selection,
     SelectionRow,
 )
+from training.spec import SegmentationSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
+    "CLEANED",
+    "FIGURES",
     "FORMAT_VERSION",
+    "LATEST",
+    "LEGACY_PIPELINE",
+    "MANIFEST",
+    "PIPELINE",
+    "PROFILE",
+    "REJECTED",
+    "REPORT",
+    "SEGMENT_COLUMN",
+    "SIGNATURE",
     "Artifact",
     "ArtifactError",
     "DataSummary",
@@ -50,34 +87,21 @@ __all__ = [
     "SegmentProfile",
     "Selection",
     "SelectionRow",
+    "check_version_name",
+    "copy_files",
+    "latest_names",
     "library_versions",
     "load_artifact",
     "publish",
+    "read_cleaned",
+    "read_rejected",
     "resolve_version",
+    "sha256_file",
+    "write_model_files",
+    "write_pipeline",
 ]
 
-FORMAT_VERSION = 1
-LATEST = "LATEST"
-MANIFEST = "manifest.json"
-PIPELINE = "pipeline.joblib"
-PROFILE = "profile.json"
-CLEANED = "cleaned.csv"
-REJECTED = "rejected.csv"
-REPORT = "report.html"
-_VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$")
-_STALE_TMP_SECONDS = 24 * 3600
-
-
-class ArtifactError(RuntimeError):
-    """A models folder or artifact is missing, incomplete, tampered with or incompatible.
-
-    ``kind`` is one of a small fixed set (``missing``, ``checksum``, ``library_version``,
-    ``format``, ``invalid``), for metrics labels and callers that branch on the cause.
-    """
-
-    def __init__(self, message: str, kind: str = "invalid") -> None:
-        super().__init__(message)
-        self.kind = kind
+SEGMENT_COLUMN = "segment"  # cleaned.csv: each training row's segment
 
 
 @dataclass(frozen=True)
@@ -93,222 +117,148 @@ class Artifact:
     def version(self) -> str:
         return self.manifest.model_version
 
+    @property
+    def spec(self) -> SegmentationSpec:
+        return self.manifest.spec
+
+    @property
+    def report_path(self) -> Path | None:
+        """The report's HTML file, when this artifact has one."""
+        path = self.path / REPORT
+        has = self.manifest.has_report and REPORT in self.manifest.files
+        return path if has and path.is_file() else None
+
+    def figure_path(self, name: str) -> Path | None:
+        """A figure of the report, only if the manifest lists it (no path can escape)."""
+        if self.report_path is None or f"{FIGURES}/{name}" not in self.manifest.files:
+            return None
+        path = self.path / FIGURES / name
+        return path if "/" not in name and path.is_file() else None
+
 
 def library_versions() -> dict[str, str]:
     import pandas  # local: pandas is heavy and only needed to record its version
+    import skops
 
     return {
         "python": platform.python_version(),
         "sklearn": sklearn.__version__,
         "numpy": np.__version__,
         "pandas": pandas.__version__,
-        "joblib": joblib.__version__,
+        "skops": skops.__version__,
     }
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def check_version_name(version: str) -> str:
-    """Refuse a version name that could leave the models folder (``../x``, ``/abs``)."""
-    if not _VERSION_RE.fullmatch(version) or ".." in version:
-        raise ArtifactError(
-            f"invalid model version {version!r}: use letters, digits, '.', '_' and '-' only"
-        )
-    return version
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _new_version(data_hash: str) -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{data_hash[:8]}"
-
-
-def _remove_stale_tmp(models_dir: Path) -> None:
-    cutoff = time.time() - _STALE_TMP_SECONDS
-    for tmp in models_dir.glob(".tmp-*"):
-        if tmp.is_dir() and tmp.stat().st_mtime < cutoff:
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _write_latest(models_dir: Path, version: str) -> None:
-    tmp = models_dir / f".{LATEST}.{uuid.uuid4().hex}"
-    with tmp.open("w") as handle:
-        handle.write(version + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, models_dir / LATEST)
-    _fsync(models_dir)
-
-
-def publish(
-    models_dir: Path,
-    manifest: Manifest,
-    write_files: Callable[[Path], None],
-    *,
-    update_latest: bool = True,
-) -> Path:
-    """Write an artifact atomically and point ``LATEST`` at it.
-
-    ``write_files(folder)`` writes every file but the manifest into a private temporary
-    folder; this function checksums them, writes the manifest, fsyncs, renames the folder
-    to ``models_dir/<version>`` and only then replaces ``LATEST`` (unless
-    ``update_latest=False``). Any failure removes the temporary folder and leaves
-    ``LATEST`` as it was.
-    """
-    models_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_tmp(models_dir)
-    tmp = models_dir / f".tmp-{uuid.uuid4().hex}"
-    tmp.mkdir()
-    try:
-        write_files(tmp)
-        files = sorted(p for p in tmp.rglob("*") if p.is_file() and p.name != MANIFEST)
-        manifest.files = {p.relative_to(tmp).as_posix(): sha256_file(p) for p in files}
-        for path in files:
-            _fsync(path)
-        for folder in {p.parent for p in files}:
-            _fsync(folder)
-        _check_readable(tmp, manifest)
-        target = _rename_into_place(models_dir, tmp, manifest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if update_latest:
-        _write_latest(models_dir, target.name)
-    return target
-
-
-def _check_readable(folder: Path, manifest: Manifest) -> None:
-    """Refuse to publish what the loader would refuse to read (e.g. NaN written as null)."""
-    try:
-        Manifest.model_validate_json(manifest.model_dump_json())
-        if (folder / PROFILE).is_file():
-            Profile.model_validate_json((folder / PROFILE).read_text())
-    except ValidationError as exc:
-        first = exc.errors(include_input=False)[0]
-        where = ".".join(map(str, first["loc"]))
-        raise ArtifactError(f"refusing to publish: invalid {where}: {first['msg']}") from None
-
-
-def _rename_into_place(models_dir: Path, tmp: Path, manifest: Manifest) -> Path:
-    # A version folder, once published, is never empty, so rename() onto it fails: two
-    # trainers that picked the same name cannot overwrite each other; the loser renames.
-    for _ in range(100):
-        manifest.model_version = _new_version(manifest.data.fingerprint)
-        manifest_path = tmp / MANIFEST
-        manifest_path.write_text(manifest.model_dump_json(indent=2))
-        _fsync(manifest_path)
-        _fsync(tmp)
-        target = models_dir / manifest.model_version
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            if target.exists():
-                continue
-            raise
-        _fsync(models_dir)
-        return target
-    raise ArtifactError(f"{models_dir}: could not find a free version name")
 
 
 def resolve_version(models_dir: Path, version: str | None = None) -> str:
     """The version to load: ``version`` if given, else the one named in ``LATEST``."""
-    if version:
-        return check_version_name(version)
-    latest = models_dir / LATEST
-    if not models_dir.is_dir():
-        raise ArtifactError(
-            f"models folder {models_dir} does not exist: train a model first", "missing"
-        )
-    if not latest.is_file():
-        raise ArtifactError(f"{latest} not found: no model has been published yet", "missing")
-    try:
-        return check_version_name(latest.read_text(encoding="utf-8").strip())
-    except UnicodeDecodeError:
-        raise ArtifactError(f"{latest}: not a version name (not UTF-8 text)", "invalid") from None
-
-
-def _read_manifest(folder: Path) -> Manifest:
-    path = folder / MANIFEST
-    if not path.is_file():
-        raise ArtifactError(f"{path}: manifest not found", "missing")
-    try:
-        raw = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{path}: manifest is not valid JSON ({exc})") from None
-    found = raw.get("format_version") if isinstance(raw, dict) else None
-    if found != FORMAT_VERSION:
-        raise ArtifactError(
-            f"{path}: format_version={found!r} is not supported (expected {FORMAT_VERSION})",
-            "format",
-        )
-    try:
-        return Manifest.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(map(str, first["loc"]))
-        raise ArtifactError(f"{path}: invalid manifest at {key}: {first['msg']}") from None
-
-
-def _verify_files(folder: Path, manifest: Manifest) -> None:
-    for required in (PIPELINE, PROFILE, CLEANED):
-        if required not in manifest.files:
-            raise ArtifactError(f"{folder / MANIFEST}: does not list {required}")
-    for name, expected in manifest.files.items():
-        path = folder / name
-        if not path.resolve().is_relative_to(folder.resolve()):
-            raise ArtifactError(f"{folder / MANIFEST}: file {name!r} leaves the artifact folder")
-        if not path.is_file():
-            raise ArtifactError(f"{path}: file listed in the manifest is missing", "missing")
-        if sha256_file(path) != expected:
-            raise ArtifactError(
-                f"{path}: sha256 does not match the manifest (file changed)", "checksum"
-            )
-
-
-def _check_libraries(folder: Path, manifest: Manifest) -> None:
-    recorded = manifest.libraries.get("sklearn")
-    if recorded != sklearn.__version__:
-        raise ArtifactError(
-            f"{folder}: trained with scikit-learn {recorded}, this process has "
-            f"{sklearn.__version__}; retrain or install the recorded version",
-            "library_version",
-        )
+    return check_version_name(version) if version else read_latest(models_dir)
 
 
 def load_artifact(models_dir: Path, version: str | None = None) -> Artifact:
-    """Load and verify one artifact: format version, every sha256, library versions.
-
-    Checksums are verified before anything is unpickled.
-    """
+    """Load and verify one artifact: format version, signature (when a key is set), every
+    sha256, library versions, then the model from its skops file (trusted types only)."""
     name = resolve_version(models_dir, version)
     folder = models_dir / name
     if not folder.is_dir():
         raise ArtifactError(f"{folder}: model version {name!r} not found", "missing")
-    manifest = _read_manifest(folder)
+    manifest = read_manifest(folder)
     if manifest.model_version != name:
         raise ArtifactError(
             f"{folder / MANIFEST}: model_version {manifest.model_version!r} != folder {name!r}"
         )
-    _verify_files(folder, manifest)
-    _check_libraries(folder, manifest)
+    verify_files(folder, manifest, (PIPELINE, PROFILE, CLEANED))
+    check_libraries(folder, manifest)
+    from training import artifact_model  # local: the estimator classes are not light
+
     try:
-        pipeline = joblib.load(folder / PIPELINE)
-        profile = Profile.model_validate_json((folder / PROFILE).read_text())
-    except (ValidationError, ValueError, EOFError, ImportError, AttributeError) as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ArtifactError(f"{folder}: cannot load the model: {first_line}") from None
-    if not isinstance(pipeline, Pipeline):
-        raise ArtifactError(f"{folder / PIPELINE}: not a scikit-learn Pipeline")
+        pipeline = artifact_model.load_pipeline(read_verified(folder, manifest, PIPELINE))
+    except ArtifactError as exc:
+        raise ArtifactError(f"{folder / PIPELINE}: {exc}", exc.kind) from None
+    try:
+        profile = Profile.model_validate_json(read_verified(folder, manifest, PROFILE))
+    except ValidationError as exc:
+        first = exc.errors(include_input=False, include_url=False)[0]
+        where = ".".join(map(str, first["loc"]))
+        raise ArtifactError(f"{folder / PROFILE}: invalid at {where}: {first['msg']}") from None
     return Artifact(path=folder, manifest=manifest, pipeline=pipeline, profile=profile)
+
+
+def read_cleaned(artifact: Artifact, nrows: int | None = None) -> pd.DataFrame:
+    """The cleaned training rows (the id, every spec feature, ``segment``), typed as
+    training typed them. One rule for missing values: an empty cell, nothing else (a
+    category spelled ``NA`` or ``None`` stays that text)."""
+    import pandas as pd
+
+    spec, path = artifact.spec, artifact.path / CLEANED
+    dtypes: dict[str, Any] = {spec.id.name: "string"}
+    for f in spec.features:
+        dtypes[f.name] = "float64" if f.kind == "numeric" else "object"
+    dtypes[SEGMENT_COLUMN] = "int64"
+    try:
+        frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""], nrows=nrows)
+    except (ValueError, OSError) as exc:
+        raise ArtifactError(f"{path}: cannot read the cleaned rows: {exc}") from None
+    absent = [c for c in dtypes if c not in frame.columns]
+    if absent:
+        raise ArtifactError(f"{path}: column {absent[0]!r} not found")
+    return frame[list(dtypes)]
+
+
+def read_rejected(artifact: Artifact, nrows: int) -> pd.DataFrame:
+    """The first ``nrows`` rejected rows: ``source_row`` and ``reason``, as text."""
+    import pandas as pd
+
+    path, columns = artifact.path / REJECTED, [ROW_COLUMN, REASON_COLUMN]
+    if REJECTED not in artifact.manifest.files:
+        return pd.DataFrame(columns=columns)
+    try:
+        head = pd.read_csv(path, dtype="string", nrows=nrows, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(columns=columns)
+    except (ValueError, OSError) as exc:
+        raise ArtifactError(f"{path}: cannot read the rejected rows: {exc}") from None
+    if not set(columns) <= set(head.columns):
+        raise ArtifactError(f"{path}: expected columns {', '.join(columns)}")
+    return head[columns]
+
+
+def write_pipeline(folder: Path, pipeline: Pipeline) -> Pipeline:
+    """Write the skops file; return the pipeline as loaded back from the written bytes."""
+    from training import artifact_model
+
+    data = artifact_model.dump_pipeline(pipeline)
+    (folder / PIPELINE).write_bytes(data)
+    return artifact_model.load_pipeline(data)
+
+
+def write_model_files(
+    folder: Path,
+    pipeline: Pipeline,
+    profile: Profile,
+    cleaned: pd.DataFrame,
+    labels: np.ndarray,
+    rejected: pd.DataFrame,
+) -> None:
+    """A training run's files (all but the report and the manifest) into ``folder``."""
+    write_pipeline(folder, pipeline)
+    (folder / PROFILE).write_text(profile.model_dump_json(indent=2))
+    _write_csv(cleaned.assign(**{SEGMENT_COLUMN: labels}), folder / CLEANED)
+    _write_csv(rejected, folder / REJECTED)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    import pyarrow
+    import pyarrow.csv
+
+    # pyarrow's writer is ~10x faster than DataFrame.to_csv at a million rows.
+    pyarrow.csv.write_csv(pyarrow.Table.from_pandas(frame, preserve_index=False), path)
+
+
+def copy_files(source: Artifact, folder: Path, names: list[str]) -> None:
+    """Copy files of ``source`` byte for byte into ``folder``, checked against its sha256."""
+    for name in names:
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source.path / name, target)
+        if sha256_file(target) != source.manifest.files.get(name):
+            raise ArtifactError(f"{source.path / name}: changed while it was being copied")

@@ -27,7 +27,7 @@ from training.artifact import load_artifact
 from training.campaigns import CampaignBook, utc_today
 from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, ROW_COLUMN, DataError, clean
 from training.scoring import Scorer, load_scorer
-from training.spec import SegmentationSpec, parse_spec
+from training.spec import SegmentationSpec
 
 __all__ = ["OUTPUT_COLUMNS", "BatchResult", "assign_file", "rejected_path"]
 
@@ -232,7 +232,7 @@ def assign_file(
     rejects = _Writer(rejected_path(output_path))
     artifact = load_artifact(models_dir, model_version)
     scorer = load_scorer(artifact)
-    spec = parse_spec(artifact.manifest.spec, "manifest")
+    spec = artifact.spec
     names = [s.name for s in artifact.profile.segments]
     if campaigns is not None:
         campaigns.check_targets(range(scorer.n_clusters), artifact.version)

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from training.artifact import ArtifactError
+from training.artifact_store import ArtifactError  # light: `segments --help` stays fast
 from training.cli_campaigns import (
     campaign_errors,
     campaigns_app,
@@ -323,15 +323,35 @@ def report(
     ),
 ) -> None:
     """Draw the HTML report of a published model, published as a new version beside it."""
+    from training.artifact import REPORT, latest_names
     from training.report import regenerate_report
 
     with user_errors():
         folder = regenerate_report(models_dir, model_version)
-    latest = models_dir / "LATEST"
-    moved = latest.is_file() and latest.read_text().strip() == folder.name
-    out.print(f"report: {folder / 'report.html'}")
+    moved = latest_names(models_dir, folder.name)
+    out.print(f"report: {folder / REPORT}")
     out.print(
         f"new version {folder.name}: same model as {model_version}, with the report"
+        + ("; LATEST now names it" if moved else "; LATEST unchanged")
+    )
+
+
+@app.command()
+def migrate(
+    model_version: Annotated[str, typer.Option(help="Format-1 version to re-save.")],
+    models_dir: Annotated[Path, typer.Option(help="Where artifacts are published.")] = Path(
+        "models"
+    ),
+) -> None:
+    """Re-save a verified format-1 model (a pickle) as format 2 (skops), as a new version."""
+    from training.artifact import latest_names
+    from training.artifact_migrate import migrate_artifact
+
+    with user_errors():
+        folder = migrate_artifact(models_dir, model_version)
+    moved = latest_names(models_dir, folder.name)
+    out.print(
+        f"new version {folder.name}: {model_version} re-saved as format 2"
         + ("; LATEST now names it" if moved else "; LATEST unchanged")
     )
 

@@ -6,9 +6,10 @@ Pure pydantic models with no I/O; :mod:`training.artifact` reads and writes them
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from training.spec import SegmentationSpec
 
 __all__ = [
     "DataSummary",
@@ -90,7 +91,7 @@ class Manifest(_Model):
     model_version: str = ""
     created_at: datetime
     libraries: dict[str, str]
-    spec: dict[str, Any]
+    spec: SegmentationSpec
     data: DataSummary
     selection: Selection
     n_clusters: int

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.pipeline import Pipeline
 
-from training.artifact import CLEANED, Artifact, ArtifactError
-from training.spec import SegmentationSpec, parse_spec
+from training.artifact import SEGMENT_COLUMN, Artifact, ArtifactError, read_cleaned
+from training.spec import SegmentationSpec
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Assignments", "Scorer", "load_scorer", "read_cleaned"]
+__all__ = ["Assignments", "Scorer", "load_scorer"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Scorer:
 
     @classmethod
     def from_artifact(cls, artifact: Artifact) -> Scorer:
-        spec = parse_spec(artifact.manifest.spec, "manifest")
+        spec = artifact.spec
         k = artifact.manifest.n_clusters
         pct = artifact.manifest.distance_percentiles
         p99 = [pct.get(str(i), {}).get("p99", np.inf) for i in range(k)]
@@ -181,17 +181,8 @@ class Scorer:
             )
 
 
-def read_cleaned(artifact: Artifact) -> pd.DataFrame:
-    """The artifact's training rows, typed as training typed them."""
-    import pandas as pd
-
-    spec = parse_spec(artifact.manifest.spec, "manifest")
-    dtypes = {f.name: ("float64" if f.kind == "numeric" else "object") for f in spec.features}
-    return pd.read_csv(artifact.path / CLEANED, dtype={spec.id.name: "string", **dtypes})
-
-
 def load_scorer(artifact: Artifact) -> Scorer:
     """Build the scorer of a loaded artifact and check it against ``Pipeline.predict``."""
     scorer = Scorer.from_artifact(artifact)
-    scorer.verify(artifact.pipeline, read_cleaned(artifact))
+    scorer.verify(artifact.pipeline, read_cleaned(artifact).drop(columns=SEGMENT_COLUMN))
     return scorer

@@ -9,11 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import joblib
 import numpy as np
-import pandas as pd
-import pyarrow
-import pyarrow.csv
 from sklearn.pipeline import Pipeline
 
 from training import artifact
@@ -26,7 +22,6 @@ from training.spec import SegmentationSpec, load_spec
 
 __all__ = ["TrainOptions", "TrainResult", "TrainingError", "train"]
 
-SEGMENT_COLUMN = "segment"
 MIN_ROWS_PER_K = 2
 MIN_ROWS = 20
 
@@ -208,7 +203,7 @@ def _manifest(
         format_version=artifact.FORMAT_VERSION,
         created_at=datetime.now(UTC),
         libraries=artifact.library_versions(),
-        spec=spec.model_dump(mode="json"),
+        spec=spec,
         data=DataSummary(
             source=Path(options.data).name,
             fingerprint=data_hash,
@@ -229,18 +224,16 @@ def _manifest(
 
 
 def _write_files(folder: Path, result: TrainResult, options: TrainOptions) -> None:
-    joblib.dump(result.pipeline, folder / artifact.PIPELINE)
-    (folder / artifact.PROFILE).write_text(result.profile.model_dump_json(indent=2))
-    cleaned = result.cleaning.cleaned.assign(**{SEGMENT_COLUMN: result.labels})
-    _write_csv(cleaned, folder / artifact.CLEANED)
-    _write_csv(result.cleaning.rejected, folder / artifact.REJECTED)
+    artifact.write_model_files(
+        folder,
+        result.pipeline,
+        result.profile,
+        result.cleaning.cleaned,
+        result.labels,
+        result.cleaning.rejected,
+    )
     if options.report:
         from training.report import write_report  # matplotlib: only when a report is wanted
 
         with _timed(result.timings, "report"):
             write_report(folder, result)
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    # pyarrow's writer is ~10x faster than DataFrame.to_csv at a million rows.
-    pyarrow.csv.write_csv(pyarrow.Table.from_pandas(frame, preserve_index=False), path)

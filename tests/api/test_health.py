@@ -56,7 +56,7 @@ def _flip_byte(path: Path) -> None:
         ("no manifest", "SEG_MODELS_DIR/{v}/manifest.json: manifest not found"),
         (
             "bit-flipped pipeline",
-            "SEG_MODELS_DIR/{v}/pipeline.joblib: sha256 does not match the manifest "
+            "SEG_MODELS_DIR/{v}/pipeline.skops: sha256 does not match the manifest "
             "(file changed)",
         ),
         ("truncated profile", "SEG_MODELS_DIR/{v}/profile.json: sha256 does not match the "

@@ -41,7 +41,7 @@ def test_train_mall_full_spec(classic_path: Path, tmp_path: Path) -> None:
     result = train(
         TrainOptions(data=classic_path, spec="mall-full", models_dir=tmp_path, report=False)
     )
-    assert result.manifest.spec["name"] == "mall-full"
+    assert result.manifest.spec.name == "mall-full"
     assert 2 <= result.manifest.n_clusters <= 10
     assert result.X.shape == (200, 5)  # age, income, spending + 2 one-hot gender columns
     names = [s.name for s in result.profile.segments]

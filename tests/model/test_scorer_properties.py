@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from training.scoring import Scorer
-from training.spec import parse_spec
 from training.train import TrainResult
 
 values = st.one_of(st.just(np.nan), st.floats(0, 10000))
@@ -45,7 +44,7 @@ genders = st.one_of(st.just(np.nan), st.sampled_from(["Female", "Male"]))
 def test_scorer_with_one_hot_equals_pipeline_predict(
     full_model: TrainResult, rows: list[tuple[float, float, float, str | float]]
 ) -> None:
-    spec = parse_spec(full_model.manifest.spec)
+    spec = full_model.manifest.spec
     scorer = Scorer.from_pipeline(
         full_model.pipeline, spec, [np.inf] * full_model.manifest.n_clusters
     )

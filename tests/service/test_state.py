@@ -25,11 +25,11 @@ def test_failed_reload_keeps_the_current_model(classic_model: TrainResult, tmp_p
     first = holder.load()
     assert first is not None
     assert holder.current is first
-    (folder / "pipeline.joblib").write_bytes(b"not a pipeline")
+    (folder / "pipeline.skops").write_bytes(b"not a pipeline")
     assert holder.load() is None
     assert holder.current is first
     assert holder.error == (
-        f"SEG_MODELS_DIR/{folder.name}/pipeline.joblib: sha256 does not match the manifest "
+        f"SEG_MODELS_DIR/{folder.name}/pipeline.skops: sha256 does not match the manifest "
         "(file changed)"
     )
 

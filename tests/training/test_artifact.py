@@ -40,17 +40,17 @@ class _Sentinel:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def __reduce__(self) -> tuple[object, tuple[str, str]]:
-        return (Path.write_text, (str(self.path), "unpickled"))  # type: ignore[return-value]
+    def __reduce__(self) -> tuple[object, tuple[Path, str]]:
+        return (Path.write_text, (self.path, "unpickled"))
 
 
 def _plant_sentinel(folder: Path, marker: Path, *, fix_checksum: bool) -> None:
-    (folder / "pipeline.joblib").write_bytes(pickle.dumps(_Sentinel(marker)))
+    (folder / artifact.PIPELINE).write_bytes(pickle.dumps(_Sentinel(marker)))
     if fix_checksum:
         _edit_manifest(
             folder,
             lambda m: m["files"].__setitem__(
-                "pipeline.joblib", artifact.sha256_file(folder / "pipeline.joblib")
+                artifact.PIPELINE, artifact.sha256_file(folder / artifact.PIPELINE)
             ),
         )
 
@@ -66,7 +66,7 @@ def test_load_artifact_round_trip(models: Path) -> None:
     loaded = load_artifact(models)
     assert loaded.version == (models / "LATEST").read_text().strip()
     assert loaded.manifest.files.keys() == {
-        "pipeline.joblib",
+        artifact.PIPELINE,
         "profile.json",
         "cleaned.csv",
         "rejected.csv",
@@ -85,7 +85,7 @@ def test_load_artifact_flipped_byte_never_unpickles(models: Path, tmp_path: Path
     marker = tmp_path / "marker"
     _plant_sentinel(folder, marker, fix_checksum=False)
     with pytest.raises(
-        ArtifactError, match=r"pipeline\.joblib: sha256 does not match the manifest"
+        ArtifactError, match=r"pipeline\.skops: sha256 does not match the manifest"
     ) as caught:
         load_artifact(models)
     assert caught.value.kind == "checksum"
@@ -111,7 +111,7 @@ def test_load_artifact_missing_file(models: Path) -> None:
 
 def test_load_artifact_wrong_format_version(models: Path) -> None:
     _edit_manifest(models / resolve_version(models), lambda m: m.__setitem__("format_version", 99))
-    with pytest.raises(ArtifactError, match=r"format_version=99 is not supported \(expected 1\)"):
+    with pytest.raises(ArtifactError, match=r"format_version=99 is not supported \(expected 2\)"):
         load_artifact(models)
 
 
@@ -128,12 +128,16 @@ def test_load_artifact_other_sklearn_never_unpickles(models: Path, tmp_path: Pat
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("version", ["../x", "/etc", "a/../../b", "..", ""])
+@pytest.mark.parametrize("version", ["../x", "/etc", "a/../../b", ".."])
 def test_resolve_version_refuses_paths_leaving_the_folder(models: Path, version: str) -> None:
-    if version == "":
-        (models / "LATEST").write_text("../../etc\n")
     with pytest.raises(ArtifactError, match=r"invalid model version"):
-        load_artifact(models, version or None)
+        load_artifact(models, version)
+
+
+def test_resolve_version_refuses_a_path_in_latest(models: Path) -> None:
+    (models / "LATEST").write_text("../../etc\n")
+    with pytest.raises(ArtifactError, match=r"LATEST does not hold a valid version name"):
+        load_artifact(models)
 
 
 def test_load_artifact_no_models_folder(tmp_path: Path) -> None:
@@ -149,7 +153,7 @@ def test_publish_failure_leaves_no_folder_and_latest_unchanged(models: Path) -> 
     manifest = load_artifact(models).manifest.model_copy(deep=True)
 
     def write_then_fail(folder: Path) -> None:
-        (folder / "pipeline.joblib").write_bytes(b"half")
+        (folder / artifact.PIPELINE).write_bytes(b"half")
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):

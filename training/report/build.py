@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from training import artifact
-from training.artifact import REPORT, ArtifactError, load_artifact, publish
+from training.artifact import FIGURES, REPORT, copy_files, latest_names, load_artifact, publish
 from training.report import choosing, exploration, profiles, space
 from training.report.inputs import ReportInputs
 from training.report.page import render_page
-from training.report.style import FIGURES, Chart, Plot, save
+from training.report.style import Chart, Plot, save
 
 if TYPE_CHECKING:
     from training.train import TrainResult
@@ -97,17 +95,11 @@ def regenerate_report(models_dir: Path, version: str) -> Path:
     manifest.created_at = datetime.now(UTC)
     manifest.has_report = True
     manifest.files = {}
-    kept = {n: sha for n, sha in source.manifest.files.items() if not _is_report_file(n)}
+    kept = [name for name in source.manifest.files if not _is_report_file(name)]
 
     def write_files(folder: Path) -> None:
-        for name, expected in kept.items():
-            target = folder / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source.path / name, target)
-            if artifact.sha256_file(target) != expected:
-                raise ArtifactError(f"{source.path / name}: changed while it was being copied")
+        copy_files(source, folder, kept)
         write_report(folder, inputs)
 
-    latest = models_dir / artifact.LATEST
-    is_latest = latest.is_file() and latest.read_text().strip() == source.version
+    is_latest = latest_names(models_dir, source.version)
     return publish(models_dir, manifest, write_files, update_latest=is_latest)

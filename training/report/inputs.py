@@ -2,30 +2,35 @@
 
 Both roads lead to one :class:`ReportInputs`, so the figures never know where their data
 came from. From an artifact, the design matrix is rebuilt with the artifact's own fitted
-preprocessor on ``cleaned.csv``: the same rows through the same transform give the same X.
+preprocessor on its cleaned rows: the same rows through the same transform give the same X.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from training.artifact import CLEANED, REJECTED, Artifact, ArtifactError, Manifest, Profile
+from training.artifact import (
+    SEGMENT_COLUMN,
+    Artifact,
+    Manifest,
+    Profile,
+    read_cleaned,
+    read_rejected,
+)
 from training.data import REASON_COLUMN, ROW_COLUMN
-from training.spec import FeatureSpec, SegmentationSpec, SpecError, parse_spec
+from training.spec import FeatureSpec, SegmentationSpec
 
 if TYPE_CHECKING:
     from training.train import TrainResult
 
 __all__ = ["REJECTED_EXAMPLES", "ReportInputs"]
 
-SEGMENT_COLUMN = "segment"  # the column training.train writes into cleaned.csv
 REJECTED_EXAMPLES = 10
 MIN_PER_SEGMENT = 30  # a sample keeps at least this many rows of every segment (when it has them)
 
@@ -81,15 +86,10 @@ class ReportInputs:
     @classmethod
     def from_artifact(cls, artifact: Artifact) -> ReportInputs:
         """Rebuild the inputs of a loaded (already verified) artifact from its files."""
-        folder = artifact.path
-        try:
-            spec = parse_spec(artifact.manifest.spec, source=str(folder / "manifest.json"))
-        except SpecError as exc:
-            raise ArtifactError(str(exc)) from None
-        frame = _read_cleaned(folder / CLEANED, spec)
+        frame = read_cleaned(artifact)
         labels = frame.pop(SEGMENT_COLUMN).to_numpy(dtype=np.int64)
         return cls(
-            spec=spec,
+            spec=artifact.spec,
             manifest=artifact.manifest,
             profile=artifact.profile,
             frame=frame,
@@ -97,7 +97,7 @@ class ReportInputs:
             X=artifact.pipeline.named_steps["preprocess"].transform(frame),
             centers=artifact.pipeline.named_steps["kmeans"].cluster_centers_,
             imputation=_imputation(artifact.pipeline),
-            rejected=_read_rejected(folder / REJECTED),
+            rejected=read_rejected(artifact, REJECTED_EXAMPLES),
             source_version=artifact.version,
         )
 
@@ -157,32 +157,3 @@ def _imputation(pipeline: Pipeline) -> dict[str, float | str]:
         for column, value in zip(columns, statistics, strict=True):
             out[column] = value if isinstance(value, str) else float(value)
     return out
-
-
-def _read_cleaned(path: Path, spec: SegmentationSpec) -> pd.DataFrame:
-    dtypes: dict[str, str] = {spec.id.name: "string", SEGMENT_COLUMN: "int64"}
-    for f in spec.features:
-        dtypes[f.name] = "float64" if f.kind == "numeric" else "object"
-    try:
-        frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
-    except (ValueError, OSError) as exc:
-        raise ArtifactError(f"{path}: cannot read the cleaned rows: {exc}") from None
-    absent = [c for c in dtypes if c not in frame.columns]
-    if absent:
-        raise ArtifactError(f"{path}: column {absent[0]!r} not found")
-    return frame[list(dtypes)]
-
-
-def _read_rejected(path: Path) -> pd.DataFrame:
-    columns = [ROW_COLUMN, REASON_COLUMN]
-    if not path.is_file():
-        return pd.DataFrame(columns=columns)
-    try:
-        head = pd.read_csv(path, dtype="string", nrows=REJECTED_EXAMPLES, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame(columns=columns)
-    except (ValueError, OSError) as exc:
-        raise ArtifactError(f"{path}: cannot read the rejected rows: {exc}") from None
-    if not set(columns) <= set(head.columns):
-        raise ArtifactError(f"{path}: expected columns {', '.join(columns)}")
-    return head[columns]

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
-from training.artifact import SegmentProfile
+from training.artifact import FIGURES, SegmentProfile
 from training.spec import FeatureSpec
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
     "text_colour",
 ]
 
-FIGURES = "figures"
 DPI = 110
 INK = "#1a1a1a"
 SOFT = "#8c8c8c"
