@@ -18,6 +18,7 @@ from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from service import docs
 from service.campaign_state import CampaignHolder, poll_campaigns
 from service.config import Settings, get_settings
 from service.errors import install_error_handlers
@@ -91,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=_package_version(),
         openapi_tags=TAGS,
         lifespan=_lifespan,
+        openapi_url=None,  # served by service.docs, with /docs and its assets (no CDN)
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.models = holder
@@ -109,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Content-Type", "X-API-Key"],
             expose_headers=["X-Model-Version"],
         )
-    for module in (assign, segments, profile, model, health, metrics, admin, campaigns):
+    for module in (assign, segments, profile, model, health, metrics, admin, campaigns, docs):
         app.include_router(module.router)
     install_openapi(app, holder)
     return app
