@@ -8,7 +8,7 @@ MODELS ?= models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-prod train-sample image-steps run test lint bench bench-serve bench-report bench-assign bench-reload bench-uplift clean
+.PHONY: install install-prod train-sample image-steps run test lint bench bench-serve bench-report bench-assign bench-reload bench-uplift bench-hostile clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,10 @@ bench-reload: install
 # `segments uplift` on 1,000,000 assignments with simulated outcomes.
 bench-uplift: install
 	$(BIN)/python bench/uplift.py
+
+# A 100 MB header, a header line every 2 s, 2,400 half-sent requests at nofile 1,024.
+bench-hostile: install train-sample
+	$(BIN)/python bench/hostile.py $(MODELS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache .hypothesis

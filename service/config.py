@@ -70,6 +70,18 @@ class Settings(BaseSettings):
     campaign_salt: str = Field(
         "", repr=False, description="Key of the campaign arms' hash (at most 64 bytes)."
     )
+    max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="Largest request line + headers in bytes (431 beyond)."
+    )
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a connection may take to send a request's headers."
+    )
+    max_connections: int = Field(
+        1000,
+        ge=16,
+        description="Open connections per worker (also kept 100 under the open-files limit); "
+        "beyond it the one idle longest is closed.",
+    )
 
     @field_validator("model_version")
     @classmethod

@@ -33,12 +33,20 @@ from service.openapi import DESCRIPTION, TAGS, install_openapi
 from service.routes import admin, assign, campaigns, health, metrics, model, profile, segments
 from service.state import ModelHolder
 
-__all__ = ["GRACEFUL_SHUTDOWN_SECONDS", "app_factory", "create_app", "uvicorn_argv"]
+__all__ = [
+    "GRACEFUL_SHUTDOWN_SECONDS",
+    "HTTP_PROTOCOL",
+    "app_factory",
+    "create_app",
+    "uvicorn_argv",
+]
 
 logger = logging.getLogger(__name__)
 # In-flight requests get this long to finish after SIGTERM (under Kubernetes' default 30 s
 # grace period, so the process exits before it is killed).
 GRACEFUL_SHUTDOWN_SECONDS = 20
+# httptools with limits on header size and time and a connection cap (service.protocol).
+HTTP_PROTOCOL = "service.protocol:HardenedHttpToolsProtocol"
 
 
 def _package_version() -> str:
@@ -131,8 +139,10 @@ def uvicorn_argv(host: str, port: int, workers: int) -> list[str]:
 
     uvloop and httptools are named, not left to "auto": with the plain asyncio loop and
     several workers the shared socket never gets TCP_NODELAY and every response waits on
-    a delayed ACK (~40 ms). Logs are JSON from the first line (``--log-config``); uvicorn's
-    access log is replaced by ours (:class:`service.metrics.MetricsMiddleware`).
+    a delayed ACK (~40 ms). The httptools protocol is ours: it bounds header size and time
+    and the number of connections (:mod:`service.protocol`). Logs are JSON from the first
+    line (``--log-config``); uvicorn's access log is replaced by ours
+    (:class:`service.metrics.MetricsMiddleware`).
     """
     return [
         "-m",
@@ -143,7 +153,7 @@ def uvicorn_argv(host: str, port: int, workers: int) -> list[str]:
         f"--port={port}",
         f"--workers={workers}",
         "--loop=uvloop",
-        "--http=httptools",
+        f"--http={HTTP_PROTOCOL}",
         "--ws=none",
         "--no-server-header",
         "--no-access-log",

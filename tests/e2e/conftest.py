@@ -13,6 +13,7 @@ import uvicorn
 
 from service.config import Settings
 from service.main import create_app
+from service.protocol import HardenedHttpToolsProtocol
 
 
 class ThreadedServer:
@@ -26,7 +27,7 @@ class ThreadedServer:
         config = uvicorn.Config(
             create_app(settings),
             loop="uvloop",
-            http="httptools",
+            http=HardenedHttpToolsProtocol,
             ws="none",
             log_level="warning",
             lifespan="on",

@@ -29,7 +29,7 @@ def test_uvicorn_argv_names_the_fast_loop_and_parser() -> None:
         "--port=9000",
         "--workers=2",
         "--loop=uvloop",
-        "--http=httptools",
+        "--http=service.protocol:HardenedHttpToolsProtocol",
     } <= set(argv)
 
 
