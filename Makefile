@@ -8,7 +8,7 @@ MODELS ?= models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-prod train-sample image-steps run test lint bench bench-serve bench-report bench-assign bench-reload bench-uplift bench-hostile clean
+.PHONY: install install-prod train-sample image-steps run test lint bench bench-serve bench-report bench-assign bench-reload bench-uplift bench-hostile bench-invalid clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,10 @@ bench-uplift: install
 # A 100 MB header, a header line every 2 s, 2,400 half-sent requests at nofile 1,024.
 bench-hostile: install train-sample
 	$(BIN)/python bench/hostile.py $(MODELS)
+
+# /health/live while 4 clients post invalid 10,000-customer batches back to back.
+bench-invalid: install train-sample
+	$(BIN)/python bench/invalid_flood.py $(MODELS)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -11,7 +11,8 @@ Exceptions::
      ├── ModelNotReadyError                503  no verified model is loaded
      └── RequestTimeoutError               504  over SEG_REQUEST_TIMEOUT
 
-Schema errors keep FastAPI's 422 shape (``{"detail": [{"loc", "msg", "type", ...}]}``).
+Schema errors keep FastAPI's 422 shape (``{"detail": [{"loc", "msg", "type", ...}]}``),
+capped at 100 issues without the values sent, plus ``error_count`` (:mod:`service.validation`).
 Anything else is a bug: the traceback is logged (method and path only, never the body)
 and the client gets a generic 500 without details.
 """
@@ -26,6 +27,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+
+from service.validation import public_issues
 
 __all__ = [
     "ForbiddenError",
@@ -125,8 +128,9 @@ def _json_safe(value: Any) -> Any:
 
 async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    detail = [_json_safe(error) for error in exc.errors()]
-    return JSONResponse({"detail": jsonable_encoder(detail)}, 422)
+    issues, total = public_issues(exc)  # at most 100, no input values
+    detail = [_json_safe(issue) for issue in issues]
+    return JSONResponse({"detail": jsonable_encoder(detail), "error_count": total}, 422)
 
 
 async def _handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:

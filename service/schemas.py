@@ -68,7 +68,6 @@ def missing_cluster_features(customer: CustomerBase, loc: tuple[str | int, ...])
         "type": "missing_cluster_features",
         "loc": loc,
         "msg": f"At least one cluster feature is required: {fields}",
-        "input": customer.model_dump(exclude_unset=True),
         "ctx": {"fields": fields},
     }
 
@@ -345,13 +344,19 @@ class ErrorMessage(_Out):
     detail: str
 
 
-class ValidationIssue(BaseModel):
+class ValidationIssue(_Out):
+    """One problem: where (``loc``), what (``msg``, ``type``); never the value sent."""
+
     loc: list[str | int]
     msg: str
     type: str
-    input: Any = None
     ctx: dict[str, Any] | None = None
 
 
 class ValidationErrorBody(_Out):
-    detail: list[ValidationIssue]
+    """The one 422 body of every route."""
+
+    detail: list[ValidationIssue] = Field(
+        max_length=100, description="The first 100 issues at most, in request order."
+    )
+    error_count: int = Field(ge=1, description="How many issues in all.")

@@ -7,7 +7,6 @@ from typing import Any, TypeVar
 
 import pydantic_core
 from fastapi import APIRouter, Depends, Response
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from service.campaign_state import CampaignsDep
@@ -22,6 +21,7 @@ from service.routes._responses import (
 )
 from service.schemas import Assignment, AssignmentBatch, CustomerBase, missing_cluster_features
 from service.state import LoadedModel, NoClusterFeatureError
+from service.validation import invalid_request, validate_batch
 
 __all__ = ["router"]
 
@@ -47,10 +47,9 @@ def _validate(schema: type[M], body: bytes) -> M:
     try:
         return schema.model_validate_json(body)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in errors]
-        ) from None
+        # Capped here, in the caller's thread (the batch route's is the threadpool's).
+        errors = exc.errors(include_url=False, include_input=False)
+        raise invalid_request(errors, exc.error_count(), prefix=("body",)) from None
 
 
 def _assign(
@@ -59,8 +58,8 @@ def _assign(
     try:
         return model.assign(customers)
     except NoClusterFeatureError as exc:
-        issues = [missing_cluster_features(customers[row], loc(row)) for row in exc.rows]
-        raise RequestValidationError(issues) from None
+        issues = (missing_cluster_features(customers[row], loc(row)) for row in exc.rows)
+        raise invalid_request(issues, len(exc.rows)) from None
 
 
 def _json(content: Any) -> Response:
@@ -87,7 +86,8 @@ async def assign_customer(model: ModelDep, body: JsonBody, campaigns: CampaignsD
 )
 def assign_customers(model: ModelDep, body: JsonBody, campaigns: CampaignsDep) -> Response:
     """Assign up to SEG_MAX_BATCH customers in one call; answers keep the request order."""
-    batch = _validate(model.requests.batch, body)
-    customers: list[CustomerBase] = batch.customers  # type: ignore[attr-defined]
+    customers: list[CustomerBase] = validate_batch(
+        model.requests.batch, model.requests.customer, body
+    )
     answers = campaigns.attach(_assign(model, customers, lambda row: ("body", "customers", row)))
     return _json({"model_version": model.version, "assignments": answers})
