@@ -8,7 +8,7 @@ MODELS ?= models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-prod train-sample image-steps run test lint bench bench-serve bench-report bench-assign bench-reload bench-uplift bench-hostile bench-invalid clean
+.PHONY: install install-prod train-sample image-steps run test browser-deps lint bench bench-serve bench-report bench-assign bench-reload bench-uplift bench-hostile bench-invalid clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,10 @@ image-steps:
 	if [ $$ok = 1 ]; then echo "image steps: install-prod, train-sample, serve + healthcheck passed"; \
 	else cat $(IMAGE)/serve.log; echo "image steps: /health/ready never answered 200"; exit 1; fi
 
-run: install train-sample
-	@echo "API docs: http://$(HOST):$(PORT)/docs"
+# The docs address first: installing and training the first model take a while.
+run:
+	@echo "API docs: http://$(HOST):$(PORT)/docs (after the install and the first training)"
+	@$(MAKE) --no-print-directory install train-sample
 	$(BIN)/segments serve --host $(HOST) --port $(PORT) --models-dir $(MODELS)
 
 lint: install
@@ -53,7 +55,16 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy training service
 
-test: install
+# The browser tests need Debian's chromium and chromium-driver: installed when missing and
+# apt-get can run (root, or sudo without a password); else those tests skip with the reason.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then echo "browser tests: no apt-get, install chromium + chromedriver"; \
+	elif [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	else echo "browser tests: chromium missing and no root/sudo: they will skip"; fi
+
+test: install browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy training service
 	$(BIN)/hadolint Dockerfile

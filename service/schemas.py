@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal, NamedTuple
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -116,6 +117,22 @@ def _categorical(feature: FeatureSpec) -> Any:
     return Annotated[str, AfterValidator(canonical), WithJsonSchema(schema)]
 
 
+def _integer_as_text(value: Any) -> Any:
+    # CRM systems send numeric ids: 123 is kept as "123" (never a bool, never a float).
+    return str(value) if type(value) is int else value
+
+
+def _customer_id(max_length: int) -> Any:
+    digits = min(max_length, 18)
+    schema = {
+        "anyOf": [
+            {"type": "string", "minLength": 1, "maxLength": max_length},
+            {"type": "integer", "minimum": 1 - 10 ** (digits - 1), "maximum": 10**digits - 1},
+        ]
+    }
+    return Annotated[str, BeforeValidator(_integer_as_text), WithJsonSchema(schema)]
+
+
 def _feature_field(feature: FeatureSpec, examples: list[Any]) -> tuple[Any, Any]:
     kind: Any = float if feature.kind == "numeric" else _categorical(feature)
     field = Field(
@@ -141,11 +158,12 @@ def build_request_models(
     """
     fields: dict[str, Any] = {
         spec.id.name: (
-            str,
+            _customer_id(spec.id.max_length),
             Field(
                 min_length=1,
                 max_length=spec.id.max_length,
-                description=spec.id.description,
+                description=spec.id.description.rstrip(".")
+                + ". A JSON integer is accepted too and kept as its decimal string.",
                 examples=[ex.customer[spec.id.name] for ex in examples[:2]] or None,
             ),
         )

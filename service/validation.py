@@ -40,6 +40,8 @@ class CappedValidationError(RequestValidationError):
 
 def _public(issue: Mapping[str, Any], prefix: tuple[str | int, ...]) -> dict[str, Any]:
     kept = {k: v for k, v in issue.items() if k not in _PRIVATE}
+    if isinstance(ctx := kept.get("ctx"), Mapping) and isinstance(ctx.get("error"), Exception):
+        kept["ctx"] = {**ctx, "error": str(ctx["error"])}  # a ValueError is not JSON
     kept["loc"] = (*prefix, *issue.get("loc", ()))
     return kept
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BeforeValidator
 
 from service.deps import ModelDep
 from service.errors import NotFoundError
-from service.routes._responses import NOT_FOUND, NOT_READY
+from service.routes._responses import NOT_FOUND, NOT_READY, UNPROCESSABLE
 from service.schemas import SegmentDetail, SegmentList, SegmentSummary
 from service.state import LoadedModel
 from training.artifact import SegmentProfile
@@ -14,6 +17,22 @@ from training.artifact import SegmentProfile
 __all__ = ["router"]
 
 router = APIRouter(prefix="/segments", tags=["segments"])
+
+
+def _plain_digits(value: object) -> object:
+    # int() would take "+1", " 1" (%201) and "1.0" as 1: one segment, one spelling.
+    if isinstance(value, str) and not (
+        value.isascii() and value.isdigit() and (value == "0" or value[0] != "0")
+    ):
+        raise ValueError("a segment id is written in digits only, e.g. 3")
+    return value
+
+
+SegmentId = Annotated[
+    int,
+    Path(ge=0, description="Segment number in plain digits (`+1`, `1.0`, ` 1`, `01`: 422)."),
+    BeforeValidator(_plain_digits),
+]
 
 
 def _typical(segment: SegmentProfile) -> dict[str, float | str | None]:
@@ -53,8 +72,8 @@ async def read_segments(model: ModelDep) -> SegmentList:
     return SegmentList(model_version=model.version, segments=segments)
 
 
-@router.get("/{segment_id}", responses=NOT_FOUND | NOT_READY)
-async def read_segment(segment_id: int, model: ModelDep) -> SegmentDetail:
+@router.get("/{segment_id}", responses=NOT_FOUND | NOT_READY | UNPROCESSABLE)
+async def read_segment(segment_id: SegmentId, model: ModelDep) -> SegmentDetail:
     """One segment's full profile in original units, and its training distances."""
     segment = _segment(model, segment_id)
     percentiles = model.artifact.manifest.distance_percentiles.get(str(segment_id), {})

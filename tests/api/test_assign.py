@@ -181,7 +181,9 @@ def test_assign_customer_invalid_input_is_not_echoed(client: TestClient) -> None
     ("body", "kind", "loc", "message"),
     [
         ('{"annual_income": 50}', "missing", ["body", "customer_id"], "Field required"),
-        ('{"customer_id": 17, "annual_income": 50}', "string_type", ["body", "customer_id"],
+        ('{"customer_id": 17.0, "annual_income": 50}', "string_type", ["body", "customer_id"],
+         "Input should be a valid string"),
+        ('{"customer_id": true, "annual_income": 50}', "string_type", ["body", "customer_id"],
          "Input should be a valid string"),
         ('{"customer_id": "", "annual_income": 50}', "string_too_short", ["body", "customer_id"],
          "String should have at least 1 character"),
