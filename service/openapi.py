@@ -65,6 +65,49 @@ _PLACEHOLDER = {
 }
 
 
+# One example per error status: what a client sees (see service.errors).
+_ERROR_EXAMPLES: dict[str, Any] = {
+    "401": {"detail": "invalid API key"},
+    "403": {"detail": "the admin routes are disabled: no SEG_ADMIN_API_KEYS configured"},
+    "404": {"detail": "segment 9 not found; valid ids: 0, 1, 2, 3, 4"},
+    "409": {
+        "status": "refused",
+        "candidate": "20260102T030405000000Z-0badc0de",
+        "model_version": "20260101T020304000000Z-1c2d3e4f",
+        "refused": {
+            "model_version": "20260102T030405000000Z-0badc0de",
+            "kind": "checksum",
+            "reason": "pipeline.joblib: sha256 does not match the manifest",
+        },
+    },
+    "413": {"detail": "request body is larger than 4194304 bytes (SEG_MAX_BODY_BYTES)"},
+    "415": {"detail": "Content-Type 'text/plain' is not supported: send application/json"},
+    "422": {
+        "detail": [
+            {
+                "type": "less_than_equal",
+                "loc": ["body", "spending_score"],
+                "msg": "Input should be less than or equal to 100",
+                "ctx": {"le": 100.0},
+            }
+        ],
+        "error_count": 1,
+    },
+    "503": {"detail": "no model loaded: models/LATEST not found: no model has been published yet"},
+    "504": {"detail": "the request took longer than 30 s (SEG_REQUEST_TIMEOUT)"},
+}
+_ONE_422 = {"$ref": "#/components/schemas/ValidationErrorBody"}
+
+
+def _at_least_one_cluster_feature(model: LoadedModel) -> list[dict[str, Any]]:
+    """``anyOf``: the customer carries at least one cluster feature, not null."""
+    kinds = {"numeric": "number", "categorical": "string"}
+    return [
+        {"required": [f.name], "properties": {f.name: {"type": kinds[f.kind]}}}
+        for f in model.spec.cluster_features
+    ]
+
+
 def _request_schemas(model: LoadedModel | None) -> dict[str, Any]:
     if model is None:
         batch = {
@@ -77,6 +120,7 @@ def _request_schemas(model: LoadedModel | None) -> dict[str, Any]:
         return {"Customer": _PLACEHOLDER, "CustomerBatch": batch}
     template = "#/components/schemas/{model}"
     customer = model.requests.customer.model_json_schema(ref_template=template)
+    customer["anyOf"] = _at_least_one_cluster_feature(model)
     batch = model.requests.batch.model_json_schema(ref_template=template)
     batch.pop("$defs", None)
     return {"Customer": customer, "CustomerBatch": batch}
@@ -111,6 +155,22 @@ def _add_limits(schema: dict[str, Any]) -> None:
                 )
 
 
+def _add_error_examples(schema: dict[str, Any]) -> None:
+    """Every 422 with the one ValidationErrorBody; an example for every error answer."""
+    for path in schema["paths"].values():
+        for operation in path.values():
+            for status, response in operation["responses"].items():
+                if status == "422":
+                    response["content"] = {"application/json": {"schema": _ONE_422}}
+                example = _ERROR_EXAMPLES.get(status)
+                content = response.get("content", {}).get("application/json")
+                if example is not None and content is not None:
+                    content["example"] = example
+    components = schema.get("components", {}).get("schemas", {})
+    for fastapi_own in ("HTTPValidationError", "ValidationError"):
+        components.pop(fastapi_own, None)
+
+
 def install_openapi(app: FastAPI, holder: ModelHolder) -> None:
     """Make ``app.openapi()`` describe the request bodies of the model being served."""
     built: dict[str, Any] = {}
@@ -125,6 +185,7 @@ def install_openapi(app: FastAPI, holder: ModelHolder) -> None:
                 _request_schemas(model)
             )
             _add_limits(schema)
+            _add_error_examples(schema)
             if model is not None:
                 _add_examples(schema, model)
             built["key"] = key

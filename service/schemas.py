@@ -2,8 +2,8 @@
 
 The request model of ``POST /assign`` is made at load time from the spec in the manifest
 (:func:`build_request_models`): one optional field per feature with its bounds, allowed
-values, unit and description, examples from real training rows, unknown fields forbidden
-and numbers strict (no NaN, no Infinity, no ``"85"``, no ``true``).
+values, unit and description, synthetic examples (never a training customer), unknown
+fields forbidden and numbers strict (no NaN, no Infinity, no ``"85"``, no ``true``).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def missing_cluster_features(customer: CustomerBase, loc: tuple[str | int, ...])
 
 
 class Example(NamedTuple):
-    """A real training customer shown in the OpenAPI page."""
+    """A made-up customer shown in the OpenAPI page (:mod:`service.examples`)."""
 
     summary: str
     customer: dict[str, Any]
@@ -153,7 +153,7 @@ def build_request_models(
 ) -> RequestModels:
     """Build the ``Customer`` and ``CustomerBatch`` models of ``spec``.
 
-    ``examples`` are real training rows (one typical customer per segment); their values
+    ``examples`` are synthetic customers (one per segment, from its profile); their values
     become per-field examples and whole-request examples for the OpenAPI page.
     """
     fields: dict[str, Any] = {

@@ -29,16 +29,16 @@ from pydantic import BaseModel, ValidationError
 
 from service.candidate import check_same_schema, refusal_kind, warm
 from service.config import Settings
-from service.schemas import Example, RequestModels, build_request_models
+from service.examples import synthetic_customers
+from service.schemas import RequestModels, build_request_models
 from training.artifact import (
     Artifact,
     ArtifactError,
     load_artifact,
-    read_cleaned,
     resolve_version,
 )
 from training.scoring import Scorer, load_scorer
-from training.spec import FeatureSpec, SegmentationSpec
+from training.spec import SegmentationSpec
 
 __all__ = [
     "LoadedModel",
@@ -51,7 +51,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-EXAMPLE_ROWS = 5000
 
 
 class NoClusterFeatureError(ValueError):
@@ -124,15 +123,6 @@ class LoadedModel:
         return (*self.scorer.numeric, *self.scorer.categorical)
 
 
-def _parse(value: Any, feature: FeatureSpec) -> Any:
-    if value is None or value != value:  # NaN: missing
-        return None
-    if feature.kind == "categorical":
-        return str(value)
-    number = float(value)
-    return int(number) if number.is_integer() else number
-
-
 def _describe(exc: Exception) -> str:
     """Why a model was refused, fit for logs and /health/ready: never an input value."""
     if isinstance(exc, ValidationError):  # its str() quotes input values: customer data
@@ -140,30 +130,6 @@ def _describe(exc: Exception) -> str:
         where = ".".join(map(str, first["loc"]))
         return f"{exc.title} validation failed at {where}: {first['msg']}"
     return str(exc) if isinstance(exc, ArtifactError) else f"{type(exc).__name__}: {exc}"
-
-
-def typical_customers(artifact: Artifact, spec: SegmentationSpec, scorer: Scorer) -> list[Example]:
-    """Per segment, the training customer nearest its centre (among the first rows)."""
-    rows = read_cleaned(artifact, nrows=EXAMPLE_ROWS).astype(object).to_dict("records")
-    features = spec.features
-    customers = [
-        {spec.id.name: str(row[spec.id.name])} | {f.name: _parse(row[f.name], f) for f in features}
-        for row in rows
-    ]
-    customers = [c for c in customers if all(c[f.name] is not None for f in features)]
-    if not customers:
-        return []
-    names = (*scorer.numeric, *scorer.categorical)
-    columns = {name: [c[name] for c in customers] for name in names}
-    result = scorer.assign(columns)
-    titles = {s.segment_id: s.name for s in artifact.profile.segments}
-    examples = []
-    for segment in range(scorer.n_clusters):
-        members = np.flatnonzero(result.segment == segment)
-        if len(members):
-            best = int(members[np.argmin(result.distance[members])])
-            examples.append(Example(f"{titles[segment]}: a typical customer", customers[best]))
-    return examples
 
 
 def load_model(settings: Settings) -> LoadedModel:
@@ -177,7 +143,7 @@ def load_model(settings: Settings) -> LoadedModel:
             f"{artifact.path}: profile.json describes segments {ids}, the model has "
             f"{scorer.n_clusters}"
         )
-    examples = typical_customers(artifact, spec, scorer)
+    examples = synthetic_customers(artifact.profile, spec, scorer)
     return LoadedModel(
         artifact=artifact,
         scorer=scorer,

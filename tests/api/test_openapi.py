@@ -48,24 +48,57 @@ def test_openapi_customer_schema_comes_from_the_spec(openapi: dict[str, Any]) ->
     assert batch["properties"]["customers"]["maxItems"] == 10_000
 
 
-def test_openapi_examples_are_real_training_rows(
+def test_openapi_examples_are_synthetic_and_land_in_their_segment(
     openapi: dict[str, Any], classic_model: TrainResult, client: TestClient
 ) -> None:
     body = openapi["paths"]["/assign"]["post"]["requestBody"]
     examples = body["content"]["application/json"]["examples"]
-    ids = set(classic_model.cleaning.cleaned["customer_id"])
     names = {s.name for s in classic_model.profile.segments}
     typical = [e for key, e in examples.items() if key.startswith("segment-")]
-    assert {e["summary"].removesuffix(": a typical customer") for e in typical} == names
+    assert {e["summary"].removesuffix(": a typical customer (made up)") for e in typical} == names
+    assert typical[0]["value"] == {
+        "customer_id": "example-1",
+        "annual_income": 55,
+        "spending_score": 50,
+        "age": 45,
+        "gender": "Female",
+    }
     for example in examples.values():
-        assert example["value"]["customer_id"] in ids
+        assert example["value"]["customer_id"].startswith("example-")
         answer = client.post("/assign", json=example["value"])
         assert answer.status_code == 200
     for example in typical:
         answer = client.post("/assign", json=example["value"]).json()
-        assert example["summary"] == f"{answer['segment_name']}: a typical customer"
+        assert example["summary"] == f"{answer['segment_name']}: a typical customer (made up)"
     response = openapi["paths"]["/assign"]["post"]["responses"]["200"]
     assert response["content"]["application/json"]["example"]["segment_name"] in names
+
+
+def test_openapi_customer_needs_a_cluster_feature(openapi: dict[str, Any]) -> None:
+    customer = openapi["components"]["schemas"]["Customer"]
+    assert customer["anyOf"] == [
+        {"required": ["annual_income"], "properties": {"annual_income": {"type": "number"}}},
+        {"required": ["spending_score"], "properties": {"spending_score": {"type": "number"}}},
+    ]
+
+
+def test_openapi_one_422_schema_and_an_example_per_error(openapi: dict[str, Any]) -> None:
+    schemas = openapi["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert set(schemas["ValidationErrorBody"]["required"]) == {"detail", "error_count"}
+    errors = 0
+    for path in openapi["paths"].values():
+        for operation in path.values():
+            for status, response in operation["responses"].items():
+                if int(status) < 400:
+                    continue
+                content = response["content"]["application/json"]
+                assert "example" in content, (operation["operationId"], status)
+                if status == "422":
+                    ref = content["schema"]["$ref"]
+                    assert ref == "#/components/schemas/ValidationErrorBody"
+                errors += 1
+    assert errors >= 30
 
 
 def test_openapi_documents_errors(openapi: dict[str, Any]) -> None:
