@@ -24,8 +24,17 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from training.artifact import load_artifact
+from training.batch_files import RaggedRows, check_paths, partial_path, sweep_partials
 from training.campaigns import CampaignBook, utc_today
-from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, ROW_COLUMN, DataError, clean
+from training.data import (
+    CSV_SUFFIXES,
+    PARQUET_SUFFIXES,
+    REASON_COLUMN,
+    ROW_COLUMN,
+    DataError,
+    as_text,
+    clean,
+)
 from training.scoring import Scorer, load_scorer
 from training.spec import SegmentationSpec
 
@@ -57,6 +66,7 @@ class BatchResult:
     atypical: int = 0
     imputed: int = 0
     segments: dict[str, int] = field(default_factory=dict)
+    absent: tuple[str, ...] = ()  # feature columns not in the file: missing in every row
 
 
 def rejected_path(output: Path) -> Path:
@@ -83,8 +93,10 @@ def _block_size(path: Path, chunk_rows: int) -> int:
     return int(min(max(row_bytes * chunk_rows, 1 << 20), 256 << 20))
 
 
-def _chunks(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, int, int]]:
-    """Yield (chunk as text columns, progress done, progress total)."""
+def _chunks(
+    path: Path, chunk_rows: int, ragged: RaggedRows
+) -> Iterator[tuple[pd.DataFrame, int, int]]:
+    """Yield (chunk as text columns, progress done, progress total); ragged rows to ``ragged``."""
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
     try:
@@ -92,11 +104,8 @@ def _chunks(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, int, in
             parquet = pq.ParquetFile(path)
             total, done = parquet.metadata.num_rows, 0
             for batch in parquet.iter_batches(batch_size=chunk_rows):
-                frame = batch.to_pandas()
-                done += len(frame)
-                # As training's load_table: every value as text, missing as NA.
-                text = frame.astype("object").where(frame.notna(), None).astype("string")
-                yield text, done, total
+                done += batch.num_rows
+                yield as_text(batch), done, total  # as training's load_table
             return
         with path.open(newline="") as handle:
             header = next(csv.reader(handle), [])
@@ -104,7 +113,11 @@ def _chunks(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, int, in
         with path.open("rb") as source:
             reader = pacsv.open_csv(
                 source,
-                read_options=pacsv.ReadOptions(block_size=_block_size(path, chunk_rows)),
+                # One thread: pyarrow numbers the ragged rows only then.
+                read_options=pacsv.ReadOptions(
+                    block_size=_block_size(path, chunk_rows), use_threads=False
+                ),
+                parse_options=pacsv.ParseOptions(invalid_row_handler=ragged),
                 convert_options=pacsv.ConvertOptions(
                     column_types={name: pa.string() for name in header}
                 ),
@@ -117,13 +130,28 @@ def _chunks(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, int, in
 
 
 def _clean_chunk(
-    frame: pd.DataFrame, spec: SegmentationSpec, first_row: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """clean() one chunk, keeping repeated ids (as the API does); rows numbered in the file."""
-    result = clean(frame.reset_index(drop=True), spec, reject_duplicates=False)
+    frame: pd.DataFrame, spec: SegmentationSpec, source_rows: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
+    """clean() one chunk as the API would: repeated ids kept, absent feature columns
+    missing in every row; rejected rows numbered in the file."""
+    result = clean(frame.reset_index(drop=True), spec, reject_duplicates=False, impute_absent=True)
     rejected = result.rejected
-    rejected[ROW_COLUMN] = rejected[ROW_COLUMN].to_numpy(dtype=np.int64) + first_row - 1
-    return result.cleaned, rejected
+    rejected[ROW_COLUMN] = source_rows[rejected[ROW_COLUMN].to_numpy(dtype=np.int64) - 1]
+    return result.cleaned, rejected, result.absent
+
+
+def _with_ragged(
+    rejected: pd.DataFrame, ragged: list[tuple[int, str]], columns: list[str]
+) -> pd.DataFrame:
+    """The chunk's rejected rows and the ragged rows pyarrow skipped, by row number."""
+    if not ragged:
+        return rejected
+    rows = pd.DataFrame({ROW_COLUMN: [row for row, _ in ragged]})
+    for column in columns:
+        rows[column] = pd.Series([None] * len(ragged), dtype="string")
+    rows[REASON_COLUMN] = [reason for _, reason in ragged]
+    both = pd.concat([rejected, rows], ignore_index=True) if len(rejected) else rows
+    return both.sort_values(ROW_COLUMN, kind="stable").reset_index(drop=True)
 
 
 def _assignments(
@@ -167,7 +195,7 @@ class _Writer:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.kind = _kind(path, "output")
-        self.tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        self.tmp = partial_path(path)
         self._writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
 
     @property
@@ -207,6 +235,7 @@ def assign_file(
     on_progress: Progress | None = None,
     campaigns: CampaignBook | None = None,
     day: date | None = None,
+    overwrite: bool = False,
 ) -> BatchResult:
     """Assign every customer of ``input_path`` and write ``output_path`` (CSV or Parquet).
 
@@ -214,7 +243,8 @@ def assign_file(
     column: ``name=arm`` of each campaign active on ``day`` (default: today, UTC) that
     targets the row's segment, joined with ``;`` (the arms of ``POST /assign``). Rejected
     rows (with ``source_row``, their raw values and a ``reason``) go to
-    :func:`rejected_path` of the output.
+    :func:`rejected_path` of the output. Neither may be the input; existing ones are
+    replaced only with ``overwrite`` (:mod:`training.batch_files`).
 
     Raises
     ------
@@ -228,6 +258,8 @@ def assign_file(
         raise DataError(f"data file not found: {input_path}")
     if output_path.is_dir():
         raise DataError(f"--output {output_path} is a folder: give a file name")
+    check_paths(input_path, output_path, rejected_path(output_path), overwrite=overwrite)
+    sweep_partials(output_path, rejected_path(output_path))
     writer = _Writer(output_path)
     rejects = _Writer(rejected_path(output_path))
     artifact = load_artifact(models_dir, model_version)
@@ -238,10 +270,13 @@ def assign_file(
         campaigns.check_targets(range(scorer.n_clusters), artifact.version)
     result = BatchResult(artifact.version, output_path, rejects.path)
     counts = np.zeros(scorer.n_clusters, dtype=np.int64)
+    ragged = RaggedRows()
+    parsed, columns = 0, list[str]()
     ok = False
     try:
-        for frame, done, total in _chunks(input_path, chunk_rows):
-            cleaned, rejected = _clean_chunk(frame, spec, first_row=result.rows_read + 1)
+        for frame, done, total in _chunks(input_path, chunk_rows, ragged):
+            source_rows = ragged.source_rows(parsed + 1, len(frame))
+            cleaned, rejected, result.absent = _clean_chunk(frame, spec, source_rows)
             answers = _assignments(cleaned, scorer, names, artifact.version)
             ids = pa.array(cleaned[spec.id.name].to_numpy(dtype=object), pa.string())
             if campaigns is not None:
@@ -250,8 +285,11 @@ def assign_file(
                 answers["campaigns"] = pa.array(arms, pa.string())
             table = pa.table({spec.id.name: ids, **answers})
             writer.write(table)
+            columns = list(map(str, frame.columns))
+            rejected = _with_ragged(rejected, ragged.drain(), columns)
             rejects.write(_rejected_table(rejected))
-            result.rows_read += len(frame)
+            parsed += len(frame)
+            result.rows_read = parsed + len(ragged.rows)
             result.rows_assigned += len(cleaned)
             result.rows_rejected += len(rejected)
             result.atypical += int(np.count_nonzero(table["atypical"].to_numpy()))
@@ -260,6 +298,10 @@ def assign_file(
             counts += np.bincount(table["segment_id"].to_numpy(), minlength=scorer.n_clusters)
             if on_progress is not None:
                 on_progress(done, total)
+        if leftover := ragged.drain():  # ragged rows after the last parsed one
+            rejects.write(_rejected_table(_with_ragged(pd.DataFrame(), leftover, columns)))
+            result.rows_read = parsed + len(ragged.rows)
+            result.rows_rejected += len(leftover)
         if not writer.started:
             raise DataError(f"{input_path}: no rows to assign")
         ok = True

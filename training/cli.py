@@ -40,6 +40,10 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 EXIT_USAGE = 2
 
 
+class TerminatedError(KeyboardInterrupt):
+    """SIGTERM during a command that cleans up as for Ctrl-C."""
+
+
 def fail(message: str) -> NoReturn:
     err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_USAGE)
@@ -233,11 +237,19 @@ def assign(
     on: Annotated[
         str | None, typer.Option(help="Day for the campaigns (YYYY-MM-DD; default today, UTC).")
     ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing output and rejected file.")
+    ] = False,
 ) -> None:
     """Assign every customer of a file to a segment: same answers as POST /assign."""
+    import signal
+
     from training.batch import assign_file
 
     book, day = load_book(campaigns, on)
+
+    def terminated(signum: int, _frame: object) -> None:
+        raise TerminatedError  # unwinds through the writers: partial files are removed
 
     progress = Progress(
         TextColumn("assigning"),
@@ -254,6 +266,7 @@ def assign(
         progress.start()  # on the first chunk: errors before it print on a clean line
         progress.update(task, completed=done, total=total)
 
+    signal.signal(signal.SIGTERM, terminated)
     with campaign_errors():
         try:
             result = assign_file(
@@ -264,9 +277,15 @@ def assign(
                 on_progress=on_progress,
                 campaigns=book,
                 day=day,
+                overwrite=overwrite,
             )
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM
+            err.print("error: interrupted: no output written", markup=False)
+            raise typer.Exit(143 if isinstance(exc, TerminatedError) else 130) from None
         finally:
             progress.stop()
+    if result.absent:
+        out.print(f"columns not in the file, missing in every row: {', '.join(result.absent)}")
     out.print(
         f"{result.rows_assigned} of {result.rows_read} customers assigned by model "
         f"{result.model_version} ({result.atypical} atypical, {result.imputed} with imputed "

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from training.spec import FeatureSpec, SegmentationSpec, normalise_header
 
-__all__ = ["CleanResult", "DataError", "clean", "load_table"]
+__all__ = ["CleanResult", "DataError", "as_text", "clean", "load_table"]
 
 ROW_COLUMN = "source_row"
 CSV_SUFFIXES = frozenset({".csv", ".txt"})
@@ -43,6 +46,7 @@ class CleanResult:
     rows_read: int
     duplicates: int
     missing: dict[str, int] = field(default_factory=dict)
+    absent: tuple[str, ...] = ()  # feature columns not in the file (batch assignment only)
 
     @property
     def rows_kept(self) -> int:
@@ -54,6 +58,17 @@ class CleanResult:
         return {str(k): int(v) for k, v in kinds.value_counts().items()}
 
 
+def as_text(table: pa.Table | pa.RecordBatch) -> pd.DataFrame:
+    """Every column as text, missing as None, as a CSV is read: typing is clean()'s job.
+
+    A float NaN becomes the text "nan", a value that clean() rejects (as the API rejects
+    NaN); only a null is a missing value.
+    """
+    columns = [pc.cast(column, pa.string()) for column in table.columns]
+    frame: pd.DataFrame = pa.table(columns, names=table.schema.names).to_pandas()
+    return frame
+
+
 def load_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV (every column as text) or Parquet customer file; :func:`clean` types it."""
     path = Path(path)
@@ -62,7 +77,7 @@ def load_table(path: str | Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in PARQUET_SUFFIXES:
-            return pd.read_parquet(path)
+            return as_text(pq.read_table(path))
         if suffix in CSV_SUFFIXES:
             # Text first: typing is clean()'s job, so "abc" in a number column is reported
             # against its row instead of failing the whole read.
@@ -73,7 +88,7 @@ def load_table(path: str | Path) -> pd.DataFrame:
                 keep_default_na=False,
                 na_values=[""],
             )
-    except (ValueError, OSError, UnicodeDecodeError) as exc:
+    except (ValueError, OSError, UnicodeDecodeError, pa.ArrowException) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"cannot read {path} as {suffix.lstrip('.')}: {reason}") from None
     raise DataError(
@@ -81,7 +96,35 @@ def load_table(path: str | Path) -> pd.DataFrame:
     )
 
 
-def _map_headers(frame: pd.DataFrame, spec: SegmentationSpec) -> pd.DataFrame:
+def _absent_columns(
+    frame: pd.DataFrame, spec: SegmentationSpec, present: set[str], impute_absent: bool
+) -> list[str]:
+    """The spec's columns not in the file; raise if any is required (all named at once).
+
+    Training needs every column. Batch assignment (``impute_absent``) needs the id and one
+    cluster feature: an absent feature column is a missing value in every row, as an absent
+    field is in ``POST /assign`` (imputed when it is a cluster feature).
+    """
+    names = [spec.id.name, *(f.name for f in spec.features)]
+    absent = [name for name in names if name not in present]
+    required = [spec.id.name] if impute_absent else names
+    found = ", ".join(map(str, frame.columns)) or "(none)"
+    missing = [name for name in absent if name in required]
+    problems = []
+    if missing:
+        noun = "column" if len(missing) == 1 else "columns"
+        problems.append(f"required {noun} {', '.join(repr(n) for n in missing)} not found")
+    cluster = [f.name for f in spec.cluster_features]
+    if impute_absent and not set(cluster) & present:
+        problems.append(f"no cluster feature column (one of {', '.join(cluster)} is needed)")
+    if problems:
+        raise DataError(f"{' and '.join(problems)}; columns found: {found}")
+    return absent
+
+
+def _map_headers(
+    frame: pd.DataFrame, spec: SegmentationSpec, impute_absent: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
     mapping = spec.header_map()
     renamed: dict[str, str] = {}
     for column in frame.columns:
@@ -94,12 +137,11 @@ def _map_headers(frame: pd.DataFrame, spec: SegmentationSpec) -> pd.DataFrame:
                 f"columns {clash!r} and {column!r} both map to {target!r}: keep only one"
             )
         renamed[column] = target
-    required = [spec.id.name, *(f.name for f in spec.features)]
-    absent = [name for name in required if name not in renamed.values()]
-    if absent:
-        found = ", ".join(map(str, frame.columns)) or "(none)"
-        raise DataError(f"required column {absent[0]!r} not found; columns found: {found}")
-    return frame.rename(columns=renamed)[required]
+    absent = _absent_columns(frame, spec, set(renamed.values()), impute_absent)
+    mapped = frame.rename(columns=renamed)
+    for name in absent:
+        mapped[name] = pd.Series(pd.NA, index=mapped.index, dtype="string")
+    return mapped[[spec.id.name, *(f.name for f in spec.features)]], absent
 
 
 def _by_unique(
@@ -124,10 +166,8 @@ def _numeric_parser(feature: FeatureSpec) -> Callable[[str], tuple[object, str]]
             value = float(text)
         except ValueError:
             return np.nan, f"{feature.name}: {text[:40]} is not a number"
-        if math.isnan(value):
-            return np.nan, ""
-        if math.isinf(value):
-            return np.nan, f"{feature.name}: must be finite"
+        if not math.isfinite(value):  # "NaN" is a value, and invalid (a 422 in the API);
+            return np.nan, f"{feature.name}: {text[:40]} is not a finite number"  # "" is missing
         if feature.min is not None and value < feature.min:
             return np.nan, f"{feature.name}: {value:g} is below the minimum {feature.min:g}"
         if feature.max is not None and value > feature.max:
@@ -152,19 +192,25 @@ def _categorical_parser(feature: FeatureSpec) -> Callable[[str], tuple[object, s
 
 
 def clean(
-    frame: pd.DataFrame, spec: SegmentationSpec, *, reject_duplicates: bool = True
+    frame: pd.DataFrame,
+    spec: SegmentationSpec,
+    *,
+    reject_duplicates: bool = True,
+    impute_absent: bool = False,
 ) -> CleanResult:
     """Map headers, type every column, and split rows into cleaned and rejected.
 
     Training rejects repeated ids (keeping the first); batch assignment passes
-    ``reject_duplicates=False`` and answers every row, as the API does.
+    ``reject_duplicates=False`` and answers every row, as the API does, and
+    ``impute_absent=True``: a feature column absent from the file is missing in every row.
+    An empty cell is a missing value; ``NaN`` or ``inf`` is an invalid one (rejected).
 
     Raises
     ------
     DataError
         When a column the spec needs is absent.
     """
-    raw = _map_headers(frame, spec)
+    raw, absent = _map_headers(frame, spec, impute_absent)
     n = len(raw)
     columns: dict[str, np.ndarray] = {}
     reasons = np.full(n, "", dtype=object)
@@ -202,6 +248,7 @@ def clean(
         rows_read=n,
         duplicates=duplicates,
         missing={f.name: int(pd.isna(cleaned[f.name]).sum()) for f in spec.features},
+        absent=tuple(absent),
     )
 
 
