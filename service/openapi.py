@@ -33,7 +33,8 @@ bounds come from the model's spec (see `GET /model`); unknown fields are refused
 
 Every answer names the `model_version` that produced it (also in the `X-Model-Version`
 header). Errors: 401 missing or wrong `X-API-Key`, 404 unknown segment, 413 body too large,
-415 not JSON, 422 invalid field (`loc` names it), 503 no verified model loaded
+415 not JSON, 422 invalid field (`loc` names it; at most 100 issues, `error_count` counts
+them all, no value sent is echoed), 503 no verified model loaded
 (`GET /health/ready` says why), 504 not answered within the time limit.
 
 **Keys.** Send `X-API-Key`: `/assign*` need one when the server has `SEG_API_KEYS`;
