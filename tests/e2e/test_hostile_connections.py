@@ -141,7 +141,7 @@ def test_slow_request_head_times_out(served: tuple[int, int]) -> None:
                 break
     elapsed = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
-    assert HEADER_TIMEOUT <= elapsed < HEADER_TIMEOUT + 2
+    assert HEADER_TIMEOUT - 0.1 <= elapsed < HEADER_TIMEOUT + 2  # uvloop timers: ms steps
 
 
 def test_silent_connection_times_out(served: tuple[int, int]) -> None:
