@@ -4,7 +4,7 @@ Four clients post batches whose every row is invalid, back to back, for BENCH_SE
 (default 20); a probe asks /health/live every 10 ms. Prints the probe's p50 / p99 / max
 with and without the flood (the baseline, same server, same run), and the 422's size.
 
-    .venv/bin/python bench/invalid_flood.py [models_dir]
+    .venv/bin/python bench/invalid_flood.py [models_dir]    # or BENCH_URL=http://host:port
 """
 
 from __future__ import annotations
@@ -90,6 +90,9 @@ def _run(url: str) -> None:
 
 
 def main() -> None:
+    if url := os.environ.get("BENCH_URL"):  # a server started elsewhere (another build)
+        _run(url)
+        return
     models = Path(sys.argv[1] if len(sys.argv) > 1 else "models")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
