@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
 
@@ -80,6 +81,23 @@ def test_openapi_customer_needs_a_cluster_feature(openapi: dict[str, Any]) -> No
         {"required": ["annual_income"], "properties": {"annual_income": {"type": "number"}}},
         {"required": ["spending_score"], "properties": {"spending_score": {"type": "number"}}},
     ]
+
+
+@pytest.mark.parametrize(
+    ("customer", "status"),
+    [
+        ({"customer_id": "0081"}, 422),
+        ({"customer_id": "0081", "annual_income": None, "age": 30}, 422),
+        ({"customer_id": "0081", "spending_score": 40}, 200),
+        ({"customer_id": 81, "annual_income": 50}, 200),
+    ],
+)
+def test_openapi_schema_and_server_agree_on_cluster_features(
+    openapi: dict[str, Any], client: TestClient, customer: dict[str, Any], status: int
+) -> None:
+    validator = jsonschema_rs.validator_for(openapi["components"]["schemas"]["Customer"])
+    assert validator.is_valid(customer) == (status == 200)
+    assert client.post("/assign", json=customer).status_code == status
 
 
 def test_openapi_one_422_schema_and_an_example_per_error(openapi: dict[str, Any]) -> None:
