@@ -23,6 +23,7 @@ from training.artifact import (
     read_cleaned,
     read_rejected,
 )
+from training.comparison import ComparisonResult
 from training.data import REASON_COLUMN, ROW_COLUMN
 from training.pipeline import model_step
 from training.spec import FeatureSpec, SegmentationSpec
@@ -56,6 +57,9 @@ class ReportInputs:
         The first few rejected rows: source row number and reason.
     source_version : str or None
         The published version this report was regenerated from, if any.
+    comparison : ComparisonResult or None
+        The run's comparison of algorithms with its labels (None when regenerated: the
+        "Other algorithms" section recomputes it from the manifest's settings).
     """
 
     spec: SegmentationSpec
@@ -68,6 +72,7 @@ class ReportInputs:
     imputation: dict[str, float | str]
     rejected: pd.DataFrame
     source_version: str | None = None
+    comparison: ComparisonResult | None = None
 
     @classmethod
     def from_train_result(cls, result: TrainResult) -> ReportInputs:
@@ -82,6 +87,7 @@ class ReportInputs:
             centers=_centres(result.pipeline),
             imputation=_imputation(result.pipeline),
             rejected=rejected[[ROW_COLUMN, REASON_COLUMN]].head(REJECTED_EXAMPLES),
+            comparison=result.comparison,
         )
 
     @classmethod

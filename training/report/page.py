@@ -12,6 +12,7 @@ from html import escape
 from matplotlib.colors import to_hex
 
 from training.artifact import SegmentProfile
+from training.report import others
 from training.report.choosing import eligible
 from training.report.inputs import ReportInputs
 from training.report.style import Chart, axis_label, segment_colours
@@ -25,6 +26,7 @@ SECTIONS = (
     ("quality", "Quality of the chosen k"),
     ("space", "Segments in space"),
     ("profiles", "Profiles"),
+    ("others", "Other algorithms"),
 )
 TOP_REASONS = 5
 _CSS = """
@@ -229,6 +231,20 @@ def _profiles(inputs: ReportInputs, charts: dict[str, Chart | None]) -> str:
     )
 
 
+def _others(inputs: ReportInputs, charts: dict[str, Chart | None]) -> str:
+    comparison = inputs.manifest.comparison
+    if comparison is None:
+        return '<p class="note">This model was trained without the comparison (--no-compare).</p>'
+    rows, served = others.table_rows(comparison)
+    words = "".join(f"<p>{escape(text)}</p>" for text in others.describe(comparison))
+    return (
+        _figure(charts.get("others"), "")
+        + _table(others.HEAD, rows, set(range(2, 9)), highlight=served)
+        + f'<p class="note">{escape(comparison.metrics_note)}</p>'
+        + words
+    )
+
+
 def _sections(inputs: ReportInputs, charts: dict[str, Chart | None]) -> dict[str, str]:
     return {
         "data": _data(inputs),
@@ -242,6 +258,7 @@ def _sections(inputs: ReportInputs, charts: dict[str, Chart | None]) -> dict[str
         + _figure(charts.get("pca-3d"), "")
         + _figure(charts.get("tsne"), ""),
         "profiles": _profiles(inputs, charts),
+        "others": _others(inputs, charts),
     }
 
 
