@@ -137,6 +137,7 @@ def _choosing(inputs: ReportInputs, charts: dict[str, Chart | None]) -> str:
             f"{r.stability:.2f}",
             f"{r.min_share:.1%}",
             "yes" if eligible(selection, r) else "no",
+            *([f"{r.bic:,.1f}"] if r.bic is not None else []),  # a mixture's sweep only
         ]
         for r in selection.table
     ]
@@ -150,8 +151,9 @@ def _choosing(inputs: ReportInputs, charts: dict[str, Chart | None]) -> str:
         "stability",
         "smallest segment",
         "eligible",
+        *(["BIC"] if inputs.manifest.algorithm == "gmm" else []),
     ]
-    table = _table(head, rows, set(range(7)), highlight=chosen)
+    table = _table(head, rows, {*range(7), 8}, highlight=chosen)
     return (
         f'<p class="verdict"><strong>How k was chosen.</strong> {escape(selection.rule)} '
         f"<strong>Outcome:</strong> {escape(selection.reason)}</p>"
