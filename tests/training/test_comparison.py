@@ -12,7 +12,7 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
-from training.comparison import METRICS_NOTE, compare, verdict
+from training.comparison import METRICS_NOTE, compare, silhouettes, verdict
 from training.manifest import ComparisonRow, SelectionRow
 from training.pipeline import build_model
 from training.selection import GMM_RULE, choose_k, sweep
@@ -156,3 +156,15 @@ def test_gmm_sweep_records_bic_and_recovers_anisotropic_k() -> None:
     table = sweep(X, range(2, 6), n_bootstrap=2, algorithm="gmm")
     assert all(row.bic is not None for row in table)
     assert choose_k(table, algorithm="gmm").chosen_k == 3
+
+
+def test_silhouettes_equal_scikit_learn_with_noise_and_singletons() -> None:
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 3))
+    labels = rng.integers(-1, 4, size=300)
+    labels[7] = 9  # a singleton cluster: its silhouette is 0, as scikit-learn has it
+    kept = labels >= 0
+    one_cluster = np.where(kept, 0, -1)
+    got = silhouettes(X, [labels, one_cluster])
+    assert got[0] == pytest.approx(silhouette_score(X[kept], labels[kept]), rel=1e-12)
+    assert got[1] is None
