@@ -17,6 +17,7 @@ the same rows (noise counts as one more group) and fit time.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -90,7 +91,12 @@ def dbscan_eps(X: np.ndarray, min_samples: int) -> float:
 
     distances = NearestNeighbors(n_neighbors=min(min_samples, len(X))).fit(X).kneighbors(X)[0]
     curve = np.sort(distances[:, -1])
-    knee = KneeLocator(np.arange(len(curve)), curve, curve="convex", direction="increasing").knee
+    knee = None
+    if curve[-1] > curve[0]:  # a flat curve (all duplicates) has no knee: kneed divides by 0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "no knee found" is an answer here, not a fault
+            x = np.arange(len(curve))
+            knee = KneeLocator(x, curve, curve="convex", direction="increasing").knee
     eps = float(curve[int(knee)]) if knee is not None else 0.0
     positive = curve[curve > 0]
     if eps <= 0 and len(positive):

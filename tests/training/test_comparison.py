@@ -12,7 +12,7 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
-from training.comparison import METRICS_NOTE, compare, silhouettes, verdict
+from training.comparison import METRICS_NOTE, compare, dbscan_eps, silhouettes, verdict
 from training.manifest import ComparisonRow, SelectionRow
 from training.pipeline import build_model
 from training.selection import GMM_RULE, choose_k, sweep
@@ -168,3 +168,11 @@ def test_silhouettes_equal_scikit_learn_with_noise_and_singletons() -> None:
     got = silhouettes(X, [labels, one_cluster])
     assert got[0] == pytest.approx(silhouette_score(X[kept], labels[kept]), rel=1e-12)
     assert got[1] is None
+
+
+def test_dbscan_eps_on_duplicates_and_tiny_samples() -> None:
+    assert dbscan_eps(np.zeros((25, 2)), 4) == 1e-6  # no positive distance at all
+    X = np.random.default_rng(0).normal(size=(22, 1))
+    result = compare(X, (X[:, 0] > 0).astype(int), k=2, served="kmeans")
+    assert [r.algorithm for r in result.comparison.rows] == ORDER
+    assert result.comparison.sample_size == 22
