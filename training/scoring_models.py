@@ -109,7 +109,6 @@ class MixtureModel:
     weights: np.ndarray
     log_likelihood_floor: float
     log_det: np.ndarray = field(init=False, repr=False)  # (n_components,)
-    means_sq: np.ndarray = field(init=False, repr=False)  # (n_components,)
     chol_means: np.ndarray = field(init=False, repr=False)  # (n_components, n_features)
 
     def __post_init__(self) -> None:
@@ -121,7 +120,6 @@ class MixtureModel:
             if kind in ("full", "tied")
         ]
         object.__setattr__(self, "log_det", self._log_det_cholesky())
-        object.__setattr__(self, "means_sq", np.einsum("ij,ij->i", self.means, self.means))
         object.__setattr__(self, "chol_means", np.array(chol_means))
 
     @property
@@ -179,10 +177,10 @@ class MixtureModel:
         # sum(exp(w - max)) >= 1: the posterior of the top component is its inverse.
         total = np.exp(weighted - top[:, None]).sum(axis=1)
         log_likelihood = top + np.log(total)
-        sq = _squared_distances(X, self.means, self.means_sq)
+        offset = X - self.means[segment]  # only the chosen component's mean: (n, d), not (n, k)
         return ModelScores(
             segment=segment,
-            distance=np.sqrt(sq[rows, segment]),
+            distance=np.sqrt(np.einsum("ij,ij->i", offset, offset)),
             confidence=1.0 / total,
             atypical=log_likelihood < self.log_likelihood_floor,
         )
