@@ -193,15 +193,7 @@ def train(
     if options.compare:
         say("compare")
         with _timed(timings, "compare"):
-            comparison = compare(
-                X,
-                labels,
-                k=selection.chosen_k,
-                served=options.algorithm,
-                covariance_type=options.covariance_type,
-                n_init=DEFAULT_N_INIT,
-                random_state=options.random_state,
-            )
+            comparison = _compare(options, X, labels, selection.chosen_k)
         manifest.comparison = comparison.comparison
     result = TrainResult(
         path=Path(),
@@ -252,6 +244,18 @@ def _fit(
             )
     distances = np.sqrt(((X - centres[labels]) ** 2).sum(axis=1))
     return pipeline, labels, distances, floor
+
+
+def _compare(options: TrainOptions, X: np.ndarray, labels: np.ndarray, k: int) -> ComparisonResult:
+    return compare(
+        X,
+        labels,
+        k=k,
+        served=options.algorithm,
+        covariance_type=options.covariance_type,
+        n_init=DEFAULT_N_INIT,
+        random_state=options.random_state,
+    )
 
 
 def _manifest(

@@ -16,6 +16,7 @@ from training.comparison import METRICS_NOTE, compare, dbscan_eps, silhouettes, 
 from training.manifest import ComparisonRow, SelectionRow
 from training.pipeline import build_model
 from training.selection import GMM_RULE, choose_k, sweep
+from training.train import TrainResult
 
 ORDER = ["kmeans", "gmm", "ward", "dbscan", "hdbscan"]
 CENTRES = np.array([[0.0, 0.0], [6.0, 0.0], [3.0, 5.0]])
@@ -176,3 +177,15 @@ def test_dbscan_eps_on_duplicates_and_tiny_samples() -> None:
     result = compare(X, (X[:, 0] > 0).astype(int), k=2, served="kmeans")
     assert [r.algorithm for r in result.comparison.rows] == ORDER
     assert result.comparison.sample_size == 22
+
+
+def test_comparison_runs_on_the_one_hot_spec(full_model: TrainResult) -> None:
+    comparison = full_model.manifest.comparison
+    assert comparison is not None
+    assert full_model.comparison is not None
+    assert [r.algorithm for r in comparison.rows] == ORDER
+    assert comparison.sample_size == comparison.n_customers == full_model.manifest.data.rows_kept
+    served = comparison.rows[0]
+    assert served.served
+    assert served.n_clusters == full_model.manifest.n_clusters
+    assert served.ari_vs_served == pytest.approx(1.0)  # all rows: the same K-Means fit
