@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from training.artifact import NumericSummary, SegmentProfile, Selection
+from training.manifest import Comparison
 from training.spec import FeatureSpec, SegmentationSpec
 
 __all__ = [
@@ -230,12 +231,14 @@ class Assignment(_Out):
     confidence: float = Field(
         ge=0,
         le=1,
-        description="1 - distance / distance to the runner-up segment: 0 on the border "
-        "between two segments, 1 at the centre.",
+        description="K-Means: 1 - distance / distance to the runner-up segment: 0 on the "
+        "border between two segments, 1 at the centre. Gaussian mixture: the posterior "
+        "probability of the segment.",
     )
     atypical: bool = Field(
         description="True when the distance is beyond the 99th percentile of the training "
-        "customers of this segment: the customer fits no segment well."
+        "customers of this segment (Gaussian mixture: the log-likelihood is below the "
+        "training 1st percentile): the customer fits no segment well."
     )
     imputed: list[str] = Field(
         description="Cluster features that were missing and replaced by the training value."
@@ -286,6 +289,11 @@ class ProfileOut(_Out):
     segments: list[SegmentProfile]
     selection: Selection = Field(description="How k was chosen: the rule, table and reason.")
     report_url: str | None = Field(description="The HTML report, or null without one.")
+    comparison: Comparison | None = Field(
+        None,
+        description="K-Means, Gaussian mixture, Ward, DBSCAN and HDBSCAN on a sample of the "
+        "same cluster features; null for models trained without it.",
+    )
 
 
 class FeatureInfo(_Out):

@@ -58,3 +58,15 @@ def full_model(classic_path: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def classic_settings(classic_model: TrainResult) -> Settings:
     """Service settings pinned to the classic model (other tests may publish beside it)."""
     return Settings(models_dir=classic_model.path.parent, model_version=classic_model.path.name)
+
+
+@pytest.fixture(scope="session")
+def gmm_model(classic_path: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
+    """A Gaussian mixture (full covariance) served model on the classic file."""
+    folder = tmp_path_factory.mktemp("gmm-models")
+    return train(TrainOptions(data=classic_path, models_dir=folder, algorithm="gmm", report=False))
+
+
+@pytest.fixture(scope="session")
+def gmm_settings(gmm_model: TrainResult) -> Settings:
+    return Settings(models_dir=gmm_model.path.parent, model_version=gmm_model.path.name)

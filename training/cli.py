@@ -112,13 +112,27 @@ def train(
         int, typer.Option(help="random_state for K-Means and sampling.", min=0, max=2**32 - 1)
     ] = 42,
     report: Annotated[bool, typer.Option(help="Write the HTML report into the artifact.")] = True,
+    algorithm: Annotated[
+        str, typer.Option(help="Served model: kmeans or gmm (Gaussian mixture).")
+    ] = "kmeans",
+    covariance: Annotated[
+        str, typer.Option(help="Gaussian mixture covariance: full, diag, tied or spherical.")
+    ] = "full",
+    compare: Annotated[
+        bool, typer.Option(help="Compare K-Means, GMM, Ward, DBSCAN and HDBSCAN on a sample.")
+    ] = True,
 ) -> None:
     """Train a segmentation model and publish a versioned artifact."""
+    from training.manifest import ALGORITHMS, COVARIANCE_TYPES
     from training.train import TrainOptions
     from training.train import train as run_training
 
     if k != "auto" and not k.isdigit():
         fail(f"--k {k!r} is invalid: use 'auto' or a whole number >= 2")
+    if algorithm not in ALGORITHMS:
+        fail(f"--algorithm {algorithm!r} is invalid: use one of {', '.join(ALGORITHMS)}")
+    if covariance not in COVARIANCE_TYPES:
+        fail(f"--covariance {covariance!r} is invalid: use one of {', '.join(COVARIANCE_TYPES)}")
     options = TrainOptions(
         data=data,
         spec=spec,
@@ -130,6 +144,9 @@ def train(
         min_share=min_share,
         random_state=seed,
         report=report,
+        algorithm=algorithm,  # checked against ALGORITHMS above
+        covariance_type=covariance,  # checked above
+        compare=compare,
     )
     with user_errors(), _sweep_progress(len(options.k_range())) as (on_stage, on_k):
         result = run_training(options, on_stage=on_stage, on_k=on_k)
@@ -154,8 +171,11 @@ def _print_result(result: object) -> None:
             + ", ".join(f"{k}={v}" for k, v in imputed.items())
         )
     table = Table(title="choosing k")
+    bic = m.algorithm == "gmm"
     for column in ("k", "WCSS", "silhouette", "Calinski-H", "Davies-B", "stability", "min share"):
         table.add_column(column, justify="right")
+    if bic:
+        table.add_column("BIC", justify="right")
     for row in m.selection.table:
         mark = " *" if row.k == m.n_clusters else ""
         table.add_row(
@@ -166,9 +186,15 @@ def _print_result(result: object) -> None:
             f"{row.davies_bouldin:.3f}",
             f"{row.stability:.2f}",
             f"{row.min_share:.1%}",
+            *([f"{row.bic:.1f}" if row.bic is not None else "-"] if bic else []),
         )
     out.print(table)
     out.print(f"chosen {m.selection.reason}")
+    if m.comparison is not None:
+        from training.cli_comparison import comparison_table
+
+        out.print(comparison_table(m.comparison))
+        out.print(m.comparison.verdict)
     out.print("segments:")
     for seg in result.profile.segments:
         out.print(

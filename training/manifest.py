@@ -6,12 +6,19 @@ Pure pydantic models with no I/O; :mod:`training.artifact` reads and writes them
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from training.spec import SegmentationSpec
 
 __all__ = [
+    "ALGORITHMS",
+    "COVARIANCE_TYPES",
+    "Algorithm",
+    "Comparison",
+    "ComparisonRow",
+    "CovarianceType",
     "DataSummary",
     "Manifest",
     "NumericSummary",
@@ -20,6 +27,12 @@ __all__ = [
     "Selection",
     "SelectionRow",
 ]
+
+
+Algorithm = Literal["kmeans", "gmm"]
+ALGORITHMS: tuple[Algorithm, ...] = ("kmeans", "gmm")
+CovarianceType = Literal["full", "diag", "tied", "spherical"]
+COVARIANCE_TYPES: tuple[CovarianceType, ...] = ("full", "diag", "tied", "spherical")
 
 
 class _Model(BaseModel):
@@ -34,6 +47,9 @@ class SelectionRow(_Model):
     davies_bouldin: float
     stability: float
     min_share: float
+    bic: float | None = Field(
+        None, description="Gaussian mixture only: BIC on the sweep sample (lower is better)."
+    )
 
 
 class Selection(_Model):
@@ -86,6 +102,33 @@ class DataSummary(_Model):
     rejection_reasons: dict[str, int]
 
 
+class ComparisonRow(_Model):
+    """One algorithm of the comparison, scored on the comparison sample."""
+
+    algorithm: Literal["kmeans", "gmm", "ward", "dbscan", "hdbscan"]
+    title: str = Field(description="Human name, e.g. 'DBSCAN'.")
+    parameters: str = Field(description="How it was run, e.g. 'eps=0.31, min_samples=4'.")
+    n_clusters: int = Field(description="Clusters found (noise not counted).")
+    noise_share: float = Field(description="Share of the sample labelled noise (-1), 0..1.")
+    silhouette: float | None = Field(description="Noise excluded; null below 2 clusters.")
+    davies_bouldin: float | None = Field(description="Noise excluded; null below 2 clusters.")
+    calinski_harabasz: float | None = Field(description="Noise excluded; null below 2 clusters.")
+    ari_vs_served: float = Field(description="Adjusted Rand index against the served model.")
+    fit_seconds: float
+    served: bool = Field(description="True for the served model's own algorithm.")
+
+
+class Comparison(_Model):
+    """Other clustering algorithms run on the same cluster features as the served model."""
+
+    sample_size: int = Field(description="Rows of the fixed-seed sample every algorithm saw.")
+    n_customers: int
+    random_state: int
+    metrics_note: str
+    rows: list[ComparisonRow]
+    verdict: str = Field(description="Which algorithm is served and why, in plain words.")
+
+
 class Manifest(_Model):
     format_version: int
     model_version: str = ""
@@ -100,3 +143,11 @@ class Manifest(_Model):
     distance_percentiles: dict[str, dict[str, float]]
     has_report: bool = False
     files: dict[str, str] = Field(default_factory=dict)
+    algorithm: Algorithm = "kmeans"
+    covariance_type: CovarianceType | None = Field(None, description="Gaussian mixture only.")
+    log_likelihood_p01: float | None = Field(
+        None,
+        description="Gaussian mixture only: 1st percentile of the training customers' "
+        "log-likelihood; a customer below it is atypical.",
+    )
+    comparison: Comparison | None = None

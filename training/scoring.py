@@ -1,21 +1,25 @@
 """Fast, vectorised assignment of customers to segments from a fitted pipeline.
 
 At load, the fitted pipeline is reduced to plain arrays (imputation values, scaler mean and
-scale, one-hot categories, centroids); :meth:`Scorer.assign` then works on whole numpy
-columns with no pandas, which is what the service calls per request. :meth:`Scorer.verify`
-checks that it agrees exactly with ``Pipeline.predict`` on the training rows.
+scale, one-hot categories, and the model's own arrays: centroids, or a mixture's means and
+precisions, see :mod:`training.scoring_models`); :meth:`Scorer.assign` then works on whole
+numpy columns with no pandas, which is what the service calls per request.
+:meth:`Scorer.verify` checks that it agrees exactly with ``Pipeline.predict`` on the
+training rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 
 from training.artifact import SEGMENT_COLUMN, Artifact, ArtifactError, read_cleaned
+from training.pipeline import model_step
+from training.scoring_models import CentroidModel, MixtureModel, from_estimator
 from training.spec import SegmentationSpec
 
 if TYPE_CHECKING:
@@ -49,7 +53,7 @@ class Assignments:
 
 @dataclass(frozen=True)
 class Scorer:
-    """Nearest-centroid assignment equivalent to the fitted pipeline's ``predict``."""
+    """Assignment equivalent to the fitted pipeline's ``predict`` (K-Means or mixture)."""
 
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
@@ -58,20 +62,18 @@ class Scorer:
     scale: np.ndarray  # (n_numeric,)
     fill_categorical: tuple[str, ...]
     categories: tuple[tuple[str, ...], ...]
-    centroids: np.ndarray  # (n_clusters, n_features_out)
-    p99: np.ndarray  # (n_clusters,) training distance p99 per segment
-    centroid_sq: np.ndarray = field(init=False, repr=False)  # (n_clusters,) squared norms
-
-    def __post_init__(self) -> None:
-        sq = np.einsum("ij,ij->i", self.centroids, self.centroids)
-        object.__setattr__(self, "centroid_sq", sq)  # frozen: derived once, here
+    model: CentroidModel | MixtureModel
 
     @classmethod
     def from_pipeline(
-        cls, pipeline: Pipeline, spec: SegmentationSpec, p99: Sequence[float]
+        cls,
+        pipeline: Pipeline,
+        spec: SegmentationSpec,
+        p99: Sequence[float],
+        log_likelihood_floor: float | None = None,
     ) -> Scorer:
+        """``p99``: K-Means' atypical distances; ``log_likelihood_floor``: a mixture's."""
         pre = pipeline.named_steps["preprocess"]
-        kmeans = pipeline.named_steps["kmeans"]
         fitted = dict(pre.named_transformers_)
         fill_num = mean = scale = np.empty(0)
         fill_cat: tuple[str, ...] = ()
@@ -93,8 +95,9 @@ class Scorer:
             scale=scale,
             fill_categorical=fill_cat,
             categories=categories,
-            centroids=np.asarray(kmeans.cluster_centers_, dtype=np.float64),
-            p99=np.asarray(p99, dtype=np.float64),
+            model=from_estimator(
+                model_step(pipeline), np.asarray(p99, dtype=np.float64), log_likelihood_floor
+            ),
         )
 
     @classmethod
@@ -103,11 +106,12 @@ class Scorer:
         k = artifact.manifest.n_clusters
         pct = artifact.manifest.distance_percentiles
         p99 = [pct.get(str(i), {}).get("p99", np.inf) for i in range(k)]
-        return cls.from_pipeline(artifact.pipeline, spec, p99)
+        floor = artifact.manifest.log_likelihood_p01
+        return cls.from_pipeline(artifact.pipeline, spec, p99, floor)
 
     @property
     def n_clusters(self) -> int:
-        return len(self.centroids)
+        return self.model.n_clusters
 
     def transform(
         self, columns: Mapping[str, Sequence[object] | np.ndarray]
@@ -140,29 +144,14 @@ class Scorer:
         return np.hstack(parts), imputed
 
     def assign(self, columns: Mapping[str, Sequence[object] | np.ndarray]) -> Assignments:
-        """Assign every row of ``columns`` to its nearest segment."""
+        """Assign every row of ``columns`` to its segment (nearest, or most probable)."""
         X, imputed = self.transform(columns)
-        # Same expansion as sklearn's euclidean distances, so labels match predict() exactly.
-        # einsum, not `@`: BLAS rounds a row differently with other rows beside it, and a
-        # customer's answer must not depend on the batch (or file chunk) it arrives in.
-        sq = np.einsum("ij,ij->i", X, X)[:, None] - 2.0 * np.einsum("ij,kj->ik", X, self.centroids)
-        sq += self.centroid_sq
-        np.maximum(sq, 0.0, out=sq)
-        rows = np.arange(len(X))
-        segment = np.argmin(sq, axis=1)  # first minimum on ties, as sklearn does
-        distance = np.sqrt(sq[rows, segment])
-        confidence = np.ones(len(X))
-        if self.n_clusters > 1:
-            sq[rows, segment] = np.inf
-            runner_up = np.sqrt(sq.min(axis=1))
-            # 1 - d1/d2 is in [0, 1]; 0 where both distances are 0 (a tie at a centroid).
-            np.divide(distance, runner_up, out=confidence, where=runner_up > 0)
-            np.subtract(1.0, confidence, out=confidence)
+        scores = self.model.score(X)
         return Assignments(
-            segment=segment,
-            distance=distance,
-            confidence=confidence,
-            atypical=distance > self.p99[segment],
+            segment=scores.segment,
+            distance=scores.distance,
+            confidence=scores.confidence,
+            atypical=scores.atypical,
             imputed=imputed,
         )
 

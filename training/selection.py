@@ -3,7 +3,9 @@
 For each k in the range, K-Means is fitted on a fixed-seed sample of the preprocessed rows
 and scored with WCSS, Silhouette, Calinski-Harabasz, Davies-Bouldin, bootstrap stability
 (mean ARI of refits on resamples against the reference labels) and the smallest segment's
-share. :func:`choose_k` applies :data:`RULE`.
+share. :func:`choose_k` applies :data:`RULE`. With ``algorithm="gmm"`` the sweep fits a
+Gaussian mixture per k instead, adds its BIC, scores the same metrics on the mixture's
+labels and :func:`choose_k` applies :data:`GMM_RULE`.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score
+from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
 from training.artifact import Selection, SelectionRow
+from training.manifest import Algorithm, CovarianceType
+from training.pipeline import GMM_N_INIT, build_model
 
-__all__ = ["RULE", "choose_k", "select_k", "silhouette_scores", "sweep"]
+__all__ = ["GMM_RULE", "RULE", "choose_k", "select_k", "silhouette_scores", "sweep"]
 
 RULE = (
     "Eligible k: every segment holds at least {min_share:.0%} of customers (smaller segments "
@@ -26,6 +31,13 @@ RULE = (
     "Calinski-Harabasz (higher) and Davies-Bouldin (lower) ranks the candidates; the k with "
     "the best mean rank wins, ties going to the higher Silhouette. The WCSS knee is reported "
     "as a cross-check."
+)
+GMM_RULE = (
+    "Gaussian mixture: eligible k as for K-Means (every segment holds at least "
+    "{min_share:.0%} of customers, bootstrap stability at least {min_stability:.2f}). Among "
+    "eligible k, the lowest BIC wins (Bayesian information criterion: -2 log-likelihood + "
+    "parameters x ln(rows), on the sweep sample); Silhouette, Calinski-Harabasz and "
+    "Davies-Bouldin of the mixture's labels are reported as cross-checks."
 )
 SWEEP_SAMPLE = 10_000
 BOOTSTRAP_N_INIT = 3
@@ -74,27 +86,50 @@ def silhouette_scores(
 
 
 def _fit_k(
-    X: np.ndarray, k: int, *, n_init: int, n_bootstrap: int, random_state: int
+    X: np.ndarray,
+    k: int,
+    *,
+    n_init: int,
+    n_bootstrap: int,
+    random_state: int,
+    algorithm: Algorithm = "kmeans",
+    covariance_type: CovarianceType = "full",
 ) -> tuple[np.ndarray, SelectionRow]:
-    model = KMeans(n_clusters=k, n_init=n_init, random_state=random_state).fit(X)
-    labels = model.labels_
+    gmm = algorithm == "gmm"
+
+    def model(n: int, seed: int) -> KMeans | GaussianMixture:
+        return build_model(k, algorithm=algorithm, covariance_type=covariance_type,
+                           n_init=n, random_state=seed)  # fmt: skip
+
+    fitted = model(GMM_N_INIT if gmm else n_init, random_state).fit(X)
+    labels = fitted.predict(X) if gmm else fitted.labels_
     rng = np.random.default_rng(random_state + k)
     aris = []
     for b in range(n_bootstrap):
         idx = rng.integers(0, len(X), len(X))
-        refit = KMeans(n_clusters=k, n_init=BOOTSTRAP_N_INIT, random_state=random_state + b)
-        aris.append(adjusted_rand_score(labels, refit.fit(X[idx]).predict(X)))
+        refit = model(1 if gmm else BOOTSTRAP_N_INIT, random_state + b).fit(X[idx])
+        aris.append(adjusted_rand_score(labels, refit.predict(X)))
     counts = np.bincount(labels, minlength=k)
     row = SelectionRow(
         k=k,
-        wcss=float(model.inertia_),
+        wcss=_wcss(X, labels) if gmm else float(fitted.inertia_),
         silhouette=float("nan"),  # filled in by sweep(), all k in one pass
         calinski_harabasz=float(calinski_harabasz_score(X, labels)),
         davies_bouldin=float(davies_bouldin_score(X, labels)),
         stability=float(np.mean(aris)) if aris else 1.0,
         min_share=float(counts.min() / len(X)),
+        bic=float(fitted.bic(X)) if gmm else None,
     )
     return labels, row
+
+
+def _wcss(X: np.ndarray, labels: np.ndarray) -> float:
+    """Sum of squared distances of the rows to their segment's mean."""
+    total = 0.0
+    for seg in np.unique(labels):
+        members = X[labels == seg]
+        total += float(((members - members.mean(axis=0)) ** 2).sum())
+    return total
 
 
 def sweep(
@@ -106,6 +141,8 @@ def sweep(
     sample_size: int = SWEEP_SAMPLE,
     random_state: int = 42,
     on_k: Callable[[int], None] | None = None,
+    algorithm: Algorithm = "kmeans",
+    covariance_type: CovarianceType = "full",
 ) -> list[SelectionRow]:
     """Score every k on a fixed-seed sample of at most ``sample_size`` rows.
 
@@ -120,13 +157,21 @@ def sweep(
         rows = np.random.default_rng(random_state).choice(len(X), sample_size, replace=False)
         X = X[np.sort(rows)]
     labelings, table = [], []
-    # K-Means on <= 10k rows runs faster on one thread than fighting for two.
-    with threadpool_limits(limits=1, user_api="openmp"):
+    # K-Means on <= 10k rows runs faster on one thread than fighting for two; EM's small
+    # matrix products too (BLAS threads made a 200-row mixture sweep 50x slower here).
+    with threadpool_limits(limits=1, user_api=None if algorithm == "gmm" else "openmp"):
         for k in k_range:
             labels, row = _fit_k(
-                X, k, n_init=n_init, n_bootstrap=n_bootstrap, random_state=random_state
+                X,
+                k,
+                n_init=n_init,
+                n_bootstrap=n_bootstrap,
+                random_state=random_state,
+                algorithm=algorithm,
+                covariance_type=covariance_type,
             )
-            labelings.append(labels)
+            # A mixture may leave a component empty: number the labels found 0..m-1.
+            labelings.append(np.unique(labels, return_inverse=True)[1].ravel())
             table.append(row)
             if on_k is not None:
                 on_k(k)
@@ -159,9 +204,12 @@ def choose_k(
     min_share: float = 0.05,
     min_stability: float = 0.8,
     forced_k: int | None = None,
+    algorithm: Algorithm = "kmeans",
 ) -> Selection:
-    """Apply :data:`RULE` to a sweep table (or record an override) and say why in words."""
-    rule = RULE.format(min_share=min_share, min_stability=min_stability)
+    """Apply :data:`RULE` (:data:`GMM_RULE` for a mixture) to a sweep table, or record an
+    override, and say why in words."""
+    by_bic = algorithm == "gmm"
+    rule = (GMM_RULE if by_bic else RULE).format(min_share=min_share, min_stability=min_stability)
     knee = _knee(table)
     eligible = [r for r in table if r.min_share >= min_share and r.stability >= min_stability]
     pool = eligible or list(table)
@@ -172,12 +220,15 @@ def choose_k(
         + _ranks(np.array([r.davies_bouldin for r in pool]), higher_is_better=False)
     ) / 3
     best = pool[min(range(len(pool)), key=lambda i: (mean_rank[i], -sil[i]))]
+    if by_bic:  # never a k whose mixture leaves a component without customers
+        pool = [r for r in pool if r.min_share > 0] or pool
+        best = min(pool, key=lambda r: (np.inf if r.bic is None else r.bic, -r.silhouette))
     if forced_k is not None:
         chosen = forced_k
         reason = f"k={forced_k} was set by the user (--k); the rule alone would choose k={best.k}."
     else:
         chosen = best.k
-        reason = _explain(best, pool, eligible, knee, min_share, min_stability)
+        reason = _explain(best, pool, eligible, knee, min_share, min_stability, by_bic=by_bic)
     return Selection(
         rule=rule,
         table=list(table),
@@ -196,6 +247,8 @@ def _explain(
     knee: int | None,
     min_share: float,
     min_stability: float,
+    *,
+    by_bic: bool = False,
 ) -> str:
     leads = []
     if best.silhouette == max(r.silhouette for r in pool):
@@ -205,6 +258,8 @@ def _explain(
     if best.davies_bouldin == min(r.davies_bouldin for r in pool):
         leads.append(f"the best Davies-Bouldin ({best.davies_bouldin:.3f})")
     why = " and ".join(leads) if leads else "the best mean rank over the three metrics"
+    if by_bic:
+        why = f"the lowest BIC ({best.bic:,.0f}; Silhouette {best.silhouette:.3f})"
     scope = (
         f"among the {len(eligible)} k whose smallest segment holds >= {min_share:.0%} of "
         f"customers and whose stability is >= {min_stability:.2f}"
@@ -232,7 +287,16 @@ def select_k(
     min_share: float = 0.05,
     random_state: int = 42,
     on_k: Callable[[int], None] | None = None,
+    algorithm: Algorithm = "kmeans",
+    covariance_type: CovarianceType = "full",
 ) -> Selection:
     """Sweep ``k_range`` on ``X`` and choose k (or record ``forced_k``)."""
-    table = sweep(X, k_range, random_state=random_state, on_k=on_k)
-    return choose_k(table, min_share=min_share, forced_k=forced_k)
+    table = sweep(
+        X,
+        k_range,
+        random_state=random_state,
+        on_k=on_k,
+        algorithm=algorithm,
+        covariance_type=covariance_type,
+    )
+    return choose_k(table, min_share=min_share, forced_k=forced_k, algorithm=algorithm)

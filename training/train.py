@@ -8,17 +8,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 
 from training import artifact
 from training.artifact import DataSummary, Manifest, Profile, Selection
+from training.comparison import ComparisonResult, compare
 from training.data import CleanResult, clean, load_table
-from training.pipeline import DEFAULT_N_INIT, DEFAULT_RANDOM_STATE, build_pipeline
+from training.manifest import Algorithm, CovarianceType
+from training.pipeline import (
+    DEFAULT_N_INIT,
+    DEFAULT_RANDOM_STATE,
+    GMM_N_INIT,
+    build_pipeline,
+    model_step,
+)
 from training.profiling import load_names, profile_segments
 from training.selection import select_k
 from training.spec import SegmentationSpec, load_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["TrainOptions", "TrainResult", "TrainingError", "train"]
 
@@ -40,9 +52,18 @@ class TrainOptions:
     models_dir: Path = Path("models")
     names: Path | None = None
     min_share: float = 0.05
-    n_init: int = DEFAULT_N_INIT
+    n_init: int | None = None  # None: 10 for K-Means, 3 for a Gaussian mixture
     random_state: int = DEFAULT_RANDOM_STATE
     report: bool = True
+    algorithm: Algorithm = "kmeans"
+    covariance_type: CovarianceType = "full"
+    compare: bool = True
+
+    @property
+    def model_n_init(self) -> int:
+        if self.n_init is not None:
+            return self.n_init
+        return GMM_N_INIT if self.algorithm == "gmm" else DEFAULT_N_INIT
 
     def k_range(self) -> range:
         if self.k_min < 2 or self.k_max < self.k_min:
@@ -68,6 +89,7 @@ class TrainResult:
     labels: np.ndarray
     distances: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
+    comparison: ComparisonResult | None = None
 
 
 @contextmanager
@@ -144,7 +166,7 @@ def train(
         _check_rows(cleaning, k_range)
         _check_columns(cleaning, spec)
         frame = cleaning.cleaned
-        base = build_pipeline(spec, 2, n_init=options.n_init, random_state=options.random_state)
+        base = build_pipeline(spec, 2, random_state=options.random_state)
         X = base.named_steps["preprocess"].fit_transform(frame)
         _check_distinct(X, k_range)
     say("sweep")
@@ -156,19 +178,23 @@ def train(
             min_share=options.min_share,
             random_state=options.random_state,
             on_k=on_k,
+            algorithm=options.algorithm,
+            covariance_type=options.covariance_type,
         )
     say("fit")
     with _timed(timings, "fit"):
-        k = selection.chosen_k
-        pipeline = build_pipeline(spec, k, n_init=options.n_init, random_state=options.random_state)
-        pipeline.fit(frame)
-        kmeans = pipeline.named_steps["kmeans"]
-        labels = kmeans.labels_
-        distances = np.sqrt(((X - kmeans.cluster_centers_[labels]) ** 2).sum(axis=1))
+        pipeline, labels, distances, floor = _fit(options, spec, frame, X, selection.chosen_k)
     say("profile")
     with _timed(timings, "profile"):
         profile = profile_segments(frame, labels, spec, names)
     manifest = _manifest(options, spec, cleaning, data_hash, selection, distances, labels)
+    manifest.log_likelihood_p01 = floor
+    comparison = None
+    if options.compare:
+        say("compare")
+        with _timed(timings, "compare"):
+            comparison = _compare(options, X, labels, selection.chosen_k)
+        manifest.comparison = comparison.comparison
     result = TrainResult(
         path=Path(),
         spec=spec,
@@ -180,6 +206,7 @@ def train(
         labels=labels,
         distances=distances,
         timings=timings,
+        comparison=comparison,
     )
     say("publish")
     with _timed(timings, "publish"):
@@ -188,6 +215,47 @@ def train(
         )
     timings["publish"] -= timings.get("report", 0.0)  # the report is drawn inside publish
     return result
+
+
+def _fit(
+    options: TrainOptions, spec: SegmentationSpec, frame: pd.DataFrame, X: np.ndarray, k: int
+) -> tuple[Pipeline, np.ndarray, np.ndarray, float | None]:
+    """Fit the served pipeline; its labels, distances to the centres, a mixture's p1 floor."""
+    pipeline = build_pipeline(
+        spec,
+        k,
+        algorithm=options.algorithm,
+        covariance_type=options.covariance_type,
+        n_init=options.model_n_init,
+        random_state=options.random_state,
+    )
+    pipeline.fit(frame)
+    model = model_step(pipeline)
+    if options.algorithm == "kmeans":
+        labels, centres, floor = model.labels_, model.cluster_centers_, None
+    else:
+        labels, centres = model.predict(X), model.means_
+        floor = float(np.quantile(model.score_samples(X), 0.01))
+        empty = np.flatnonzero(np.bincount(labels, minlength=k) == 0)
+        if len(empty):
+            raise TrainingError(
+                f"the Gaussian mixture left {len(empty)} of its k={k} components without "
+                f"customers: choose a smaller --k"
+            )
+    distances = np.sqrt(((X - centres[labels]) ** 2).sum(axis=1))
+    return pipeline, labels, distances, floor
+
+
+def _compare(options: TrainOptions, X: np.ndarray, labels: np.ndarray, k: int) -> ComparisonResult:
+    return compare(
+        X,
+        labels,
+        k=k,
+        served=options.algorithm,
+        covariance_type=options.covariance_type,
+        n_init=DEFAULT_N_INIT,
+        random_state=options.random_state,
+    )
 
 
 def _manifest(
@@ -216,10 +284,12 @@ def _manifest(
         ),
         selection=selection,
         n_clusters=selection.chosen_k,
-        n_init=options.n_init,
+        n_init=options.model_n_init,
         random_state=options.random_state,
         distance_percentiles=_percentiles(distances, labels, selection.chosen_k),
         has_report=options.report,
+        algorithm=options.algorithm,
+        covariance_type=options.covariance_type if options.algorithm == "gmm" else None,
     )
 
 

@@ -38,7 +38,7 @@ def report_url(model: LoadedModel) -> str | None:
 
 @router.get("", responses=NOT_READY)
 async def read_profile(model: ModelDep) -> ProfileOut:
-    """Every segment in original units, the k-selection table and rule, the report's URL."""
+    """Every segment in original units, the choice of k, other algorithms, the report's URL."""
     profile = model.artifact.profile
     return ProfileOut(
         model_version=model.version,
@@ -48,6 +48,7 @@ async def read_profile(model: ModelDep) -> ProfileOut:
         segments=profile.segments,
         selection=model.artifact.manifest.selection,
         report_url=report_url(model),
+        comparison=model.artifact.manifest.comparison,
     )
 
 

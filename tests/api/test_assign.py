@@ -100,7 +100,7 @@ def test_assign_customer_distance_is_euclidean_in_scaled_space(
     num = classic_model.pipeline.named_steps["preprocess"].named_transformers_["num"]
     scaler = num.named_steps["scale"]
     x = (np.array([70.0, 40.0]) - scaler.mean_) / scaler.scale_
-    centres = classic_model.pipeline.named_steps["kmeans"].cluster_centers_
+    centres = classic_model.pipeline.named_steps["model"].cluster_centers_
     body = client.post(
         "/assign", json={"customer_id": "z", "annual_income": 70, "spending_score": 40}
     ).json()

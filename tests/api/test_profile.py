@@ -20,6 +20,9 @@ def test_read_profile(no_report_client: TestClient, classic_model: TrainResult) 
     body = ProfileOut.model_validate(response.json())
     assert body.segments == classic_model.profile.segments
     assert body.selection == classic_model.manifest.selection
+    assert body.comparison == classic_model.manifest.comparison
+    assert body.comparison is not None
+    assert [r.algorithm for r in body.comparison.rows if r.served] == ["kmeans"]
     assert body.n_customers == classic_model.profile.n_customers
     assert body.report_url is None
 

@@ -52,6 +52,14 @@ def _run(*args: str) -> tuple[int, str, str]:
         ),
         (["--data", str(SAMPLE), "--k", "1"], "error: --k 1 is invalid: need k >= 2\n"),
         (
+            ["--data", str(SAMPLE), "--algorithm", "dbscan"],
+            "error: --algorithm 'dbscan' is invalid: use one of kmeans, gmm\n",
+        ),
+        (
+            ["--data", str(SAMPLE), "--algorithm", "gmm", "--covariance", "round"],
+            "error: --covariance 'round' is invalid: use one of full, diag, tied, spherical\n",
+        ),
+        (
             ["--data", "{tmp}/two_ages.csv"],
             "error: columns 'Age' and 'age' both map to 'age': keep only one\n",
         ),

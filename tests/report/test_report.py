@@ -32,6 +32,7 @@ FIGURES = {
     "zscores",
     "boxplots",
     "sizes",
+    "others",
 }
 
 
@@ -54,6 +55,7 @@ def test_report_has_every_section_in_order(report_page: Page) -> None:
         "4. Quality of the chosen k",
         "5. Segments in space",
         "6. Profiles",
+        "7. Other algorithms",
     ]
     figure_ids = {i.removeprefix("fig-") for i in report_page.ids if i.startswith("fig-")}
     assert figure_ids == FIGURES

@@ -15,6 +15,7 @@ FORBIDDEN = (
     "kneed",
     "training.train",
     "training.selection",
+    "training.comparison",
     "training.profiling",
     "training.report",
     "training.cli",

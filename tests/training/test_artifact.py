@@ -197,8 +197,8 @@ def test_concurrent_trainings_publish_distinct_versions(tmp_path: Path) -> None:
 def test_same_data_same_seed_same_model(published: Path, tmp_path: Path) -> None:
     first = load_artifact(published)
     second = _train(tmp_path)
-    np.testing.assert_array_equal(first.pipeline.named_steps["kmeans"].labels_, second.labels)
+    np.testing.assert_array_equal(first.pipeline.named_steps["model"].labels_, second.labels)
     np.testing.assert_allclose(
-        first.pipeline.named_steps["kmeans"].cluster_centers_,
-        second.pipeline.named_steps["kmeans"].cluster_centers_,
+        first.pipeline.named_steps["model"].cluster_centers_,
+        second.pipeline.named_steps["model"].cluster_centers_,
     )

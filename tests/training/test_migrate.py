@@ -79,8 +79,8 @@ def test_migrate_republishes_as_format_2(v1: Path) -> None:
         assert (folder / name).read_bytes() == before[name]
     old = joblib.load(v1 / source / "pipeline.joblib")
     np.testing.assert_array_equal(
-        migrated.pipeline.named_steps["kmeans"].cluster_centers_,
-        old.named_steps["kmeans"].cluster_centers_,
+        migrated.pipeline.named_steps["model"].cluster_centers_,
+        old.named_steps["model"].cluster_centers_,
     )
     load_scorer(migrated)  # agrees with Pipeline.predict on every training row
     assert {p.name: p.read_bytes() for p in (v1 / source).iterdir()} == before

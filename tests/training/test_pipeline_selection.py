@@ -35,7 +35,7 @@ def test_build_pipeline_imputes_scales_and_encodes() -> None:
     assert_allclose(X[:, :3].mean(axis=0), 0, atol=1e-12)
     assert set(np.unique(X[:, 3:])) == {0.0, 1.0}
     assert_allclose(X[:, 3:].sum(axis=1), 1.0)  # missing gender imputed to the mode
-    assert pipeline.named_steps["kmeans"].n_init == 10
+    assert pipeline.named_steps["model"].n_init == 10
 
 
 def test_build_pipeline_same_seed_same_model() -> None:
@@ -44,7 +44,7 @@ def test_build_pipeline_same_seed_same_model() -> None:
     b = build_pipeline(load_spec("mall"), 4, random_state=7).fit(frame)
     assert adjusted_rand_score(a.predict(frame), b.predict(frame)) == 1.0
     assert_allclose(
-        a.named_steps["kmeans"].cluster_centers_, b.named_steps["kmeans"].cluster_centers_
+        a.named_steps["model"].cluster_centers_, b.named_steps["model"].cluster_centers_
     )
 
 

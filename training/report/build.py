@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from training.artifact import FIGURES, REPORT, copy_files, latest_names, load_artifact, publish
-from training.report import choosing, exploration, profiles, space
+from training.report import choosing, exploration, others, profiles, space
 from training.report.inputs import ReportInputs
 from training.report.page import render_page
 from training.report.style import Chart, Plot, save
@@ -38,6 +38,7 @@ DRAWERS: tuple[Callable[[ReportInputs], Plot | None], ...] = (
     profiles.zscores,
     profiles.boxplots,
     profiles.sizes,
+    others.others_scatter,
 )
 
 

@@ -23,7 +23,9 @@ from training.artifact import (
     read_cleaned,
     read_rejected,
 )
+from training.comparison import ComparisonResult
 from training.data import REASON_COLUMN, ROW_COLUMN
+from training.pipeline import model_step
 from training.spec import FeatureSpec, SegmentationSpec
 
 if TYPE_CHECKING:
@@ -48,13 +50,16 @@ class ReportInputs:
     X : ndarray of shape (n_samples, n_features)
         The preprocessed (imputed, scaled, encoded) rows K-Means saw.
     centers : ndarray of shape (n_clusters, n_features)
-        K-Means centroids in the space of ``X``.
+        K-Means centroids (or a Gaussian mixture's means) in the space of ``X``.
     imputation : dict
         Cluster feature -> the value the pipeline puts in for a missing one.
     rejected : DataFrame
         The first few rejected rows: source row number and reason.
     source_version : str or None
         The published version this report was regenerated from, if any.
+    comparison : ComparisonResult or None
+        The run's comparison of algorithms with its labels (None when regenerated: the
+        "Other algorithms" section recomputes it from the manifest's settings).
     """
 
     spec: SegmentationSpec
@@ -67,6 +72,7 @@ class ReportInputs:
     imputation: dict[str, float | str]
     rejected: pd.DataFrame
     source_version: str | None = None
+    comparison: ComparisonResult | None = None
 
     @classmethod
     def from_train_result(cls, result: TrainResult) -> ReportInputs:
@@ -78,9 +84,10 @@ class ReportInputs:
             frame=result.cleaning.cleaned,
             labels=np.asarray(result.labels),
             X=result.X,
-            centers=result.pipeline.named_steps["kmeans"].cluster_centers_,
+            centers=_centres(result.pipeline),
             imputation=_imputation(result.pipeline),
             rejected=rejected[[ROW_COLUMN, REASON_COLUMN]].head(REJECTED_EXAMPLES),
+            comparison=result.comparison,
         )
 
     @classmethod
@@ -95,7 +102,7 @@ class ReportInputs:
             frame=frame,
             labels=labels,
             X=artifact.pipeline.named_steps["preprocess"].transform(frame),
-            centers=artifact.pipeline.named_steps["kmeans"].cluster_centers_,
+            centers=_centres(artifact.pipeline),
             imputation=_imputation(artifact.pipeline),
             rejected=read_rejected(artifact, REJECTED_EXAMPLES),
             source_version=artifact.version,
@@ -146,6 +153,14 @@ class ReportInputs:
         if len(rows) >= self.n_samples:
             return f"all {self.n_samples:,} customers"
         return f"a fixed-seed sample of {len(rows):,} of {self.n_samples:,} customers"
+
+
+def _centres(pipeline: Pipeline) -> np.ndarray:
+    """K-Means centroids or a mixture's component means, in the space of X."""
+    model = model_step(pipeline)
+    return np.asarray(
+        model.cluster_centers_ if hasattr(model, "cluster_centers_") else model.means_
+    )
 
 
 def _imputation(pipeline: Pipeline) -> dict[str, float | str]:

@@ -12,6 +12,7 @@ from html import escape
 from matplotlib.colors import to_hex
 
 from training.artifact import SegmentProfile
+from training.report import others
 from training.report.choosing import eligible
 from training.report.inputs import ReportInputs
 from training.report.style import Chart, axis_label, segment_colours
@@ -25,6 +26,7 @@ SECTIONS = (
     ("quality", "Quality of the chosen k"),
     ("space", "Segments in space"),
     ("profiles", "Profiles"),
+    ("others", "Other algorithms"),
 )
 TOP_REASONS = 5
 _CSS = """
@@ -135,6 +137,7 @@ def _choosing(inputs: ReportInputs, charts: dict[str, Chart | None]) -> str:
             f"{r.stability:.2f}",
             f"{r.min_share:.1%}",
             "yes" if eligible(selection, r) else "no",
+            *([f"{r.bic:,.1f}"] if r.bic is not None else []),  # a mixture's sweep only
         ]
         for r in selection.table
     ]
@@ -148,8 +151,9 @@ def _choosing(inputs: ReportInputs, charts: dict[str, Chart | None]) -> str:
         "stability",
         "smallest segment",
         "eligible",
+        *(["BIC"] if inputs.manifest.algorithm == "gmm" else []),
     ]
-    table = _table(head, rows, set(range(7)), highlight=chosen)
+    table = _table(head, rows, {*range(7), 8}, highlight=chosen)
     return (
         f'<p class="verdict"><strong>How k was chosen.</strong> {escape(selection.rule)} '
         f"<strong>Outcome:</strong> {escape(selection.reason)}</p>"
@@ -229,6 +233,20 @@ def _profiles(inputs: ReportInputs, charts: dict[str, Chart | None]) -> str:
     )
 
 
+def _others(inputs: ReportInputs, charts: dict[str, Chart | None]) -> str:
+    comparison = inputs.manifest.comparison
+    if comparison is None:
+        return '<p class="note">This model was trained without the comparison (--no-compare).</p>'
+    rows, served = others.table_rows(comparison)
+    words = "".join(f"<p>{escape(text)}</p>" for text in others.describe(comparison))
+    return (
+        _figure(charts.get("others"), "")
+        + _table(others.HEAD, rows, set(range(2, 9)), highlight=served)
+        + f'<p class="note">{escape(comparison.metrics_note)}</p>'
+        + words
+    )
+
+
 def _sections(inputs: ReportInputs, charts: dict[str, Chart | None]) -> dict[str, str]:
     return {
         "data": _data(inputs),
@@ -242,6 +260,7 @@ def _sections(inputs: ReportInputs, charts: dict[str, Chart | None]) -> dict[str
         + _figure(charts.get("pca-3d"), "")
         + _figure(charts.get("tsne"), ""),
         "profiles": _profiles(inputs, charts),
+        "others": _others(inputs, charts),
     }
 
 
