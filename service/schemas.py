@@ -315,6 +315,10 @@ class ModelInfo(_Out):
     id_field: str
     features: list[FeatureInfo]
     n_clusters: int
+    algorithm: Literal["kmeans", "gmm"] = Field(
+        description="The served algorithm: K-Means, or a Gaussian mixture (gmm)."
+    )
+    covariance_type: str | None = Field(None, description="Gaussian mixture only.")
     selection_reason: str
     libraries: dict[str, str]
     data_source: str

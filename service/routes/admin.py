@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
+from service.campaign_state import CampaignsDep
 from service.deps import HolderDep, require_admin_key
 from service.routes._responses import FORBIDDEN, UNAUTHORIZED
 from service.routes.health import refused_candidate
@@ -30,10 +31,13 @@ _REFUSED: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/reload", response_model=ReloadOut, responses=_REFUSED)
-async def reload_model(holder: HolderDep) -> JSONResponse:
+async def reload_model(holder: HolderDep, campaigns: CampaignsDep) -> JSONResponse:
     """Load, verify, warm and swap in the version LATEST names, now, in this worker (other
-    workers follow within SEG_RELOAD_INTERVAL plus the load time); 409 if it is refused."""
+    workers follow within SEG_RELOAD_INTERVAL plus the load time); 409 if it is refused.
+    The campaign file (SEG_CAMPAIGNS) is read again too: a bad one keeps the previous
+    campaigns serving and is named in /health/ready."""
     outcome = await holder.reload_async(force=True)
+    campaigns.reload(holder.current)
     refused = outcome.status == "refused"
     body = ReloadOut(
         status="refused" if refused else "loaded",

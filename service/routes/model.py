@@ -39,6 +39,8 @@ async def read_model(model: ModelDep) -> ModelInfo:
         id_field=spec.id.name,
         features=features,
         n_clusters=manifest.n_clusters,
+        algorithm=manifest.algorithm,
+        covariance_type=manifest.covariance_type,
         selection_reason=manifest.selection.reason,
         libraries=manifest.libraries,
         data_source=manifest.data.source,

@@ -186,3 +186,27 @@ def test_settings_refuse_a_bad_campaign_file_at_start(tmp_path: Path) -> None:
         load_settings(campaigns=str(path))
     with pytest.raises(SettingsError, match=r"^SEG_CAMPAIGN_SALT='x{65}': 65 bytes, at most 64$"):
         load_settings(campaign_salt="x" * 65)
+
+
+def test_admin_reload_reads_the_campaign_file_now(
+    classic_settings: Settings, campaign_file: Path, segments: tuple[int, int]
+) -> None:
+    settings = classic_settings.model_copy(
+        update={
+            "campaigns": campaign_file,
+            "campaign_salt": SALT,
+            "reload_interval": 0,  # no poll: only the admin call can read the new file
+            "admin_api_keys": ("admin-key",),
+        }
+    )
+    with TestClient(create_app(settings)) as client:
+        campaign_file.write_text(_campaigns(*segments).replace('"20 % off"', '"40 % off"'))
+        assert client.get("/campaigns").json()["campaigns"][0]["offer"] == "20 % off"
+        answer = client.post("/admin/reload", headers={"X-API-Key": "admin-key"})
+        assert answer.status_code == 200
+        assert client.get("/campaigns").json()["campaigns"][0]["offer"] == "40 % off"
+        campaign_file.write_text("[[campaign]]\n")
+        client.post("/admin/reload", headers={"X-API-Key": "admin-key"})
+        body = client.get("/campaigns").json()
+        assert body["refused"] is not None
+        assert body["campaigns"][0]["offer"] == "40 % off"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from service.config import Settings
+from service.main import create_app
 from service.schemas import ModelInfo
 from training.train import TrainResult
 
@@ -27,3 +29,13 @@ def test_read_model(no_report_client: TestClient, classic_model: TrainResult) ->
     )
     gender = next(f for f in body.features if f.name == "gender")
     assert (gender.allowed, gender.role) == (["Female", "Male"], "profile")
+
+
+def test_read_model_names_the_algorithm(
+    no_report_client: TestClient, gmm_settings: Settings
+) -> None:
+    assert no_report_client.get("/model").json()["algorithm"] == "kmeans"
+    assert no_report_client.get("/model").json()["covariance_type"] is None
+    with TestClient(create_app(gmm_settings)) as client:
+        body = client.get("/model").json()
+    assert (body["algorithm"], body["covariance_type"]) == ("gmm", "full")
