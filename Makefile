@@ -8,7 +8,7 @@ MODELS ?= models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-prod train-sample image-steps run test browser-deps lint bench bench-serve bench-report bench-assign bench-reload bench-uplift bench-hostile bench-invalid clean
+.PHONY: install install-prod train-sample image-steps run test browser-deps lint bench bench-serve bench-report bench-assign bench-reload bench-uplift bench-hostile bench-invalid bench-features clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -80,6 +80,9 @@ bench-serve: install
 
 bench-report: install
 	$(BIN)/python bench/report.py
+
+bench-features: install
+	$(BIN)/python bench/features.py
 
 bench-assign: install
 	$(BIN)/python bench/assign_file.py

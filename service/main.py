@@ -30,7 +30,17 @@ from service.middleware import (
     TimeoutMiddleware,
 )
 from service.openapi import DESCRIPTION, TAGS, install_openapi
-from service.routes import admin, assign, campaigns, health, metrics, model, profile, segments
+from service.routes import (
+    admin,
+    assign,
+    campaigns,
+    health,
+    metrics,
+    model,
+    profile,
+    segments,
+    transactions,
+)
 from service.state import ModelHolder
 
 __all__ = [
@@ -121,7 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Content-Type", "X-API-Key"],
             expose_headers=["X-Model-Version"],
         )
-    for module in (assign, segments, profile, model, health, metrics, admin, campaigns, docs):
+    routers = (assign, segments, profile, model, health, metrics, admin, campaigns, docs)
+    for module in (*routers, transactions):
         app.include_router(module.router)
     install_openapi(app, holder)
     return app

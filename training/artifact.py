@@ -34,6 +34,7 @@ from training.artifact_store import (
     PIPELINE,
     PROFILE,
     REJECTED,
+    REJECTED_LINES,
     REPORT,
     SIGNATURE,
     ArtifactError,
@@ -75,6 +76,7 @@ __all__ = [
     "PIPELINE",
     "PROFILE",
     "REJECTED",
+    "REJECTED_LINES",
     "REPORT",
     "SEGMENT_COLUMN",
     "SIGNATURE",
@@ -238,12 +240,18 @@ def write_model_files(
     cleaned: pd.DataFrame,
     labels: np.ndarray,
     rejected: pd.DataFrame,
+    rejected_lines: pd.DataFrame | None = None,
 ) -> None:
-    """A training run's files (all but the report and the manifest) into ``folder``."""
+    """A training run's files (all but the report and the manifest) into ``folder``.
+
+    ``rejected_lines``: the transaction lines the recipe could not use (``--transactions``).
+    """
     write_pipeline(folder, pipeline)
     (folder / PROFILE).write_text(profile.model_dump_json(indent=2))
     _write_csv(cleaned.assign(**{SEGMENT_COLUMN: labels}), folder / CLEANED)
     _write_csv(rejected, folder / REJECTED)
+    if rejected_lines is not None:
+        _write_csv(rejected_lines, folder / REJECTED_LINES)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

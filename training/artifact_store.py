@@ -36,6 +36,7 @@ __all__ = [
     "PIPELINE",
     "PROFILE",
     "REJECTED",
+    "REJECTED_LINES",
     "REPORT",
     "SIGNATURE",
     "ArtifactError",
@@ -56,6 +57,7 @@ LEGACY_PIPELINE = "pipeline.joblib"  # format 1: a pickle, read only by `segment
 PROFILE = "profile.json"
 CLEANED = "cleaned.csv"
 REJECTED = "rejected.csv"
+REJECTED_LINES = "rejected_lines.csv"  # transaction lines the recipe could not use
 REPORT = "report.html"
 FIGURES = "figures"
 VERSION_PATTERN = r"[0-9A-Za-z][0-9A-Za-z._-]{0,127}"

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from training import cli_transactions
 from training.artifact_store import ArtifactError  # light: `segments --help` stays fast
 from training.cli_campaigns import (
     campaign_errors,
@@ -90,11 +91,14 @@ def _sweep_progress(total: int) -> Iterator[tuple[Callable[[str], None], Callabl
             progress.stop()
 
 
+app.command()(cli_transactions.features)
+
+
 @app.command()
 def train(
-    data: Annotated[Path, typer.Option(help="Customer file (.csv or .parquet).")],
+    data: Annotated[Path | None, typer.Option(help="Customer file (.csv or .parquet).")] = None,
     spec: Annotated[
-        str, typer.Option(help="Bundled spec name (mall, mall-full) or a TOML file.")
+        str, typer.Option(help="Bundled spec name (mall, mall-full, rfm) or a TOML file.")
     ] = "mall",
     k: Annotated[str, typer.Option(help="'auto' to choose k, or a number to force it.")] = "auto",
     k_min: Annotated[int, typer.Option(help="Smallest k to consider.")] = 2,
@@ -121,6 +125,10 @@ def train(
     compare: Annotated[
         bool, typer.Option(help="Compare K-Means, GMM, Ward, DBSCAN and HDBSCAN on a sample.")
     ] = True,
+    transactions: Annotated[
+        Path | None, typer.Option(help="Transactions log to make the customer table from.")
+    ] = None,
+    as_of: cli_transactions.AsOf = None,
 ) -> None:
     """Train a segmentation model and publish a versioned artifact."""
     from training.manifest import ALGORITHMS, COVARIANCE_TYPES
@@ -133,8 +141,12 @@ def train(
         fail(f"--algorithm {algorithm!r} is invalid: use one of {', '.join(ALGORITHMS)}")
     if covariance not in COVARIANCE_TYPES:
         fail(f"--covariance {covariance!r} is invalid: use one of {', '.join(COVARIANCE_TYPES)}")
+    if (data is None) == (transactions is None):
+        fail("give either --data (a customer file) or --transactions (a transactions log)")
     options = TrainOptions(
-        data=data,
+        data=data or transactions or Path(),
+        transactions=transactions is not None,
+        as_of=cli_transactions.parse_as_of(as_of),
         spec=spec,
         k=None if k == "auto" else int(k),
         k_min=k_min,
@@ -158,6 +170,8 @@ def _print_result(result: object) -> None:
 
     assert isinstance(result, TrainResult)
     m, cleaning = result.manifest, result.cleaning
+    if result.transactions is not None:
+        cli_transactions.print_lines(result.transactions)
     out.print(
         f"rows: {cleaning.rows_read} read, {cleaning.rows_kept} kept, "
         f"{len(cleaning.rejected)} rejected ({cleaning.duplicates} duplicate ids)"
@@ -221,8 +235,14 @@ def sample_data(
         Path | None, typer.Option(help="With --outcomes: a segments assign --campaigns file.")
     ] = None,
     campaign: Annotated[str | None, typer.Option(help="With --outcomes: the campaign.")] = None,
+    transactions: Annotated[
+        bool, typer.Option("--transactions", help="A transactions log instead of customers.")
+    ] = False,
+    customers: Annotated[
+        int | None, typer.Option(help="Customers in the log (same as --rows).", min=1)
+    ] = None,
 ) -> None:
-    """Write a synthetic mall-customers file (CSV or Parquet by extension), or outcomes."""
+    """Write a synthetic mall-customers file or transactions log (CSV or Parquet), or outcomes."""
     from training.sample import generate_customers
 
     if outcomes is not None:
@@ -235,6 +255,8 @@ def sample_data(
     suffix = out_path.suffix.lower()
     if suffix not in PARQUET_SUFFIXES | CSV_SUFFIXES:
         fail(f"--out {out_path}: use a .csv or .parquet file name")
+    if transactions:
+        return cli_transactions.sample_transactions(out_path, customers or rows, seed, clean)
     frame = generate_customers(rows, seed=seed, dirty=not clean)
     with user_errors():
         out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -247,10 +269,12 @@ def sample_data(
 
 @app.command()
 def assign(
-    input_path: Annotated[Path, typer.Option("--input", help="Customer file (.csv or .parquet).")],
     output_path: Annotated[
         Path, typer.Option("--output", help="Assignments file to write (.csv or .parquet).")
     ],
+    input_path: Annotated[
+        Path | None, typer.Option("--input", help="Customer file (.csv or .parquet).")
+    ] = None,
     model_version: Annotated[
         str | None, typer.Option(help="Model version (default: the one named in LATEST).")
     ] = None,
@@ -266,12 +290,21 @@ def assign(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing output and rejected file.")
     ] = False,
+    transactions: Annotated[
+        Path | None, typer.Option(help="Transactions log (model trained with --transactions).")
+    ] = None,
+    as_of: cli_transactions.AsOf = None,
 ) -> None:
     """Assign every customer of a file to a segment: same answers as POST /assign."""
     import signal
 
     from training.batch import assign_file
 
+    if (input_path is None) == (transactions is None):
+        fail("give either --input (a customer file) or --transactions (a transactions log)")
+    if transactions is not None:
+        return cli_transactions.assign(transactions, output_path, models_dir, model_version, as_of)
+    assert input_path is not None  # exactly one of the two was given
     book, day = load_book(campaigns, on)
 
     def terminated(signum: int, _frame: object) -> None:

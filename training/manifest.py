@@ -23,6 +23,7 @@ __all__ = [
     "Manifest",
     "NumericSummary",
     "Profile",
+    "Recipe",
     "SegmentProfile",
     "Selection",
     "SelectionRow",
@@ -129,6 +130,24 @@ class Comparison(_Model):
     verdict: str = Field(description="Which algorithm is served and why, in plain words.")
 
 
+class Recipe(_Model):
+    """How a transactions log became the customer table (absent for customer tables)."""
+
+    version: int
+    as_of: str
+    mapping: dict[str, str] = Field(description="recipe column -> the log's header")
+    sql: str
+    rfm_edges: dict[str, list[float]] = Field(default_factory=dict)
+    lines_read: int = 0
+    lines_rejected: int = 0
+    lines_after_as_of: int = 0
+    customers_without_purchase: int = 0
+    rejection_reasons: dict[str, int] = Field(default_factory=dict)
+    monthly_spend: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="segment id -> month (YYYY-MM) -> net spend"
+    )
+
+
 class Manifest(_Model):
     format_version: int
     model_version: str = ""
@@ -151,3 +170,4 @@ class Manifest(_Model):
         "log-likelihood; a customer below it is atypical.",
     )
     comparison: Comparison | None = None
+    recipe: Recipe | None = None

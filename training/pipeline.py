@@ -6,12 +6,13 @@ written before the mixture existed name it ``"kmeans"``; :func:`model_step` read
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.mixture import GaussianMixture
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from training.manifest import Algorithm, CovarianceType
 from training.spec import SegmentationSpec
@@ -47,15 +48,27 @@ def model_step(pipeline: Pipeline) -> KMeans | GaussianMixture:
 def build_preprocessor(spec: SegmentationSpec) -> ColumnTransformer:
     """Numeric: median impute -> standard scale; categorical: most-frequent -> one-hot.
 
-    The output is dense float64, numeric columns first, in spec order; the scorer relies on
-    that order.
+    Numeric features with ``transform = "log1p"`` form their own branch (``log``): median
+    impute (in original units) -> log1p -> standard scale. The output is dense float64: the
+    plain numeric columns, then the transformed ones, each in spec order, then the one-hot
+    columns; the scorer relies on that order.
     """
     transformers: list[tuple[str, Pipeline, list[str]]] = []
-    if spec.numeric_cluster:
+    plain = [name for name in spec.numeric_cluster if name not in spec.transformed]
+    if plain:
         numeric = Pipeline(
             [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
         )
-        transformers.append(("num", numeric, spec.numeric_cluster))
+        transformers.append(("num", numeric, plain))
+    if spec.transformed:
+        logged = Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="median")),
+                ("log1p", FunctionTransformer(np.log1p, feature_names_out="one-to-one")),
+                ("scale", StandardScaler()),
+            ]
+        )
+        transformers.append(("log", logged, spec.transformed))
     if spec.categorical_cluster:
         categories = [list(spec.feature(name).allowed or ()) for name in spec.categorical_cluster]
         categorical = Pipeline(

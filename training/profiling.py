@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from training.artifact import NumericSummary, Profile, SegmentProfile
+from training.profiling_behaviour import behaviour_action, behaviour_description
 from training.spec import FeatureSpec, SegmentationSpec
 
 __all__ = ["NamesError", "load_names", "profile_segments"]
@@ -196,8 +197,8 @@ def profile_segments(
     extra = [_name(spec, s, overall_cat, profile_features) for s in segments]
     for seg, name, seg_traits in zip(segments, _unique_names(traits, extra), traits, strict=True):
         seg.name = name
-        seg.description = _describe(spec, seg)
-        seg.action = _action(spec, seg, seg_traits)
+        seg.description = behaviour_description(seg) or _describe(spec, seg)
+        seg.action = behaviour_action(seg) or _action(spec, seg, seg_traits)
         override = (names or {}).get(str(seg.segment_id)) or (names or {}).get(name) or {}
         for key in ("name", "description", "action"):
             if key in override:

@@ -11,7 +11,7 @@ training rows.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -63,6 +63,7 @@ class Scorer:
     fill_categorical: tuple[str, ...]
     categories: tuple[tuple[str, ...], ...]
     model: CentroidModel | MixtureModel
+    log1p: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (n_numeric,)
 
     @classmethod
     def from_pipeline(
@@ -75,20 +76,28 @@ class Scorer:
         """``p99``: K-Means' atypical distances; ``log_likelihood_floor``: a mixture's."""
         pre = pipeline.named_steps["preprocess"]
         fitted = dict(pre.named_transformers_)
-        fill_num = mean = scale = np.empty(0)
         fill_cat: tuple[str, ...] = ()
         categories: tuple[tuple[str, ...], ...] = ()
-        if spec.numeric_cluster:
-            num = fitted["num"]
-            fill_num = num.named_steps["impute"].statistics_.astype(np.float64)
-            scaler = num.named_steps["scale"]
-            mean, scale = scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
+        plain = [name for name in spec.numeric_cluster if name not in spec.transformed]
+        branches = [(b, names) for b, names in (("num", plain), ("log", spec.transformed)) if names]
+        numeric = tuple(name for _, names in branches for name in names)
+        log1p = np.array([name in spec.transformed for name in numeric], dtype=bool)
+        fill_num, mean, scale = (
+            np.concatenate(
+                [np.empty(0)]
+                + [
+                    np.asarray(getattr(fitted[b].named_steps[step], attr), dtype=np.float64)
+                    for b, _ in branches
+                ]
+            )
+            for step, attr in (("impute", "statistics_"), ("scale", "mean_"), ("scale", "scale_"))
+        )
         if spec.categorical_cluster:
             cat = fitted["cat"]
             fill_cat = tuple(str(v) for v in cat.named_steps["impute"].statistics_)
             categories = tuple(tuple(map(str, c)) for c in cat.named_steps["onehot"].categories_)
         return cls(
-            numeric=tuple(spec.numeric_cluster),
+            numeric=numeric,
             categorical=tuple(spec.categorical_cluster),
             fill_numeric=fill_num,
             mean=mean,
@@ -98,6 +107,7 @@ class Scorer:
             model=from_estimator(
                 model_step(pipeline), np.asarray(p99, dtype=np.float64), log_likelihood_floor
             ),
+            log1p=log1p,
         )
 
     @classmethod
@@ -129,6 +139,8 @@ class Scorer:
             )
             missing = np.isnan(X)
             X = np.where(missing, self.fill_numeric, X)
+            if self.log1p.any():  # as the pipeline's "log" branch: impute, then log1p
+                X[:, self.log1p] = np.log1p(X[:, self.log1p])
             parts.append((X - self.mean) / self.scale)
             imputed.update({name: missing[:, i] for i, name in enumerate(self.numeric)})
         for name, fill, cats in zip(

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from training.recipe import TransactionsSpec
+
 __all__ = [
     "FeatureSpec",
     "IdSpec",
@@ -24,7 +26,7 @@ __all__ = [
     "normalise_header",
 ]
 
-BUNDLED_SPECS = ("mall", "mall-full")
+BUNDLED_SPECS = ("mall", "mall-full", "rfm")
 _LEVEL_WORDS = {"low": "Low", "mid": "Mid", "high": "High"}
 
 
@@ -74,9 +76,14 @@ class FeatureSpec(_Strict):
     allowed: tuple[str, ...] | None = None
     business: Literal["income", "spending"] | None = None
     words: LevelWords | None = None
+    transform: Literal["log1p"] | None = None
 
     @model_validator(mode="after")
     def _check_kind(self) -> FeatureSpec:
+        if self.transform is not None and (self.kind != "numeric" or self.role != "cluster"):
+            raise ValueError("'transform' applies to numeric cluster features only")
+        if self.transform == "log1p" and (self.min is None or self.min < 0):
+            raise ValueError("transform 'log1p' needs min >= 0")
         if self.kind == "categorical":
             if not self.allowed:
                 raise ValueError("a categorical feature needs a non-empty 'allowed' list")
@@ -106,6 +113,7 @@ class SegmentationSpec(_Strict):
     description: str = ""
     id: IdSpec
     features: tuple[FeatureSpec, ...] = Field(min_length=1)
+    transactions: TransactionsSpec | None = None
 
     @model_validator(mode="after")
     def _check_features(self) -> SegmentationSpec:
@@ -124,6 +132,11 @@ class SegmentationSpec(_Strict):
     @property
     def numeric_cluster(self) -> list[str]:
         return [f.name for f in self.cluster_features if f.kind == "numeric"]
+
+    @property
+    def transformed(self) -> list[str]:
+        """Numeric cluster features with a ``transform``, in spec order."""
+        return [f.name for f in self.cluster_features if f.transform is not None]
 
     @property
     def categorical_cluster(self) -> list[str]:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,8 @@ from training import artifact
 from training.artifact import DataSummary, Manifest, Profile, Selection
 from training.comparison import ComparisonResult, compare
 from training.data import CleanResult, clean, load_table
-from training.manifest import Algorithm, CovarianceType
+from training.features import FeatureResult
+from training.manifest import Algorithm, CovarianceType, Recipe
 from training.pipeline import (
     DEFAULT_N_INIT,
     DEFAULT_RANDOM_STATE,
@@ -64,6 +65,8 @@ class TrainOptions:
         if self.n_init is not None:
             return self.n_init
         return GMM_N_INIT if self.algorithm == "gmm" else DEFAULT_N_INIT
+    transactions: bool = False  # ``data`` is a transactions log (features made first)
+    as_of: date | None = None
 
     def k_range(self) -> range:
         if self.k_min < 2 or self.k_max < self.k_min:
@@ -90,6 +93,7 @@ class TrainResult:
     distances: np.ndarray
     timings: dict[str, float] = field(default_factory=dict)
     comparison: ComparisonResult | None = None
+    transactions: FeatureResult | None = None  # how the log became the customer table
 
 
 @contextmanager
@@ -158,7 +162,7 @@ def train(
     names = load_names(options.names) if options.names else None
     say("load")
     with _timed(timings, "load"):
-        raw = load_table(options.data)
+        raw, spec, transactions, recipe = _load(options, spec)
         data_hash = artifact.sha256_file(Path(options.data))
     say("clean")
     with _timed(timings, "clean"):
@@ -195,6 +199,12 @@ def train(
         with _timed(timings, "compare"):
             comparison = _compare(options, X, labels, selection.chosen_k)
         manifest.comparison = comparison.comparison
+    if recipe is not None and transactions is not None and transactions.monthly is not None:
+        from training.behaviour import monthly_by_segment
+
+        ids = frame[spec.id.name]
+        recipe.monthly_spend = monthly_by_segment(transactions.monthly, ids, labels)
+    manifest.recipe = recipe
     result = TrainResult(
         path=Path(),
         spec=spec,
@@ -207,6 +217,7 @@ def train(
         distances=distances,
         timings=timings,
         comparison=comparison,
+        transactions=transactions,
     )
     say("publish")
     with _timed(timings, "publish"):
@@ -258,6 +269,18 @@ def _compare(options: TrainOptions, X: np.ndarray, labels: np.ndarray, k: int) -
     )
 
 
+def _load(
+    options: TrainOptions, spec: SegmentationSpec
+) -> tuple[pd.DataFrame, SegmentationSpec, FeatureResult | None, Recipe | None]:
+    """The raw customer table: read from the file, or made from a transactions log."""
+    if not options.transactions:
+        return load_table(options.data), spec, None, None
+    from training.behaviour import table_for_training
+
+    frame, used, result, recipe = table_for_training(Path(options.data), spec, options.as_of)
+    return frame, used, result, recipe
+
+
 def _manifest(
     options: TrainOptions,
     spec: SegmentationSpec,
@@ -301,6 +324,7 @@ def _write_files(folder: Path, result: TrainResult, options: TrainOptions) -> No
         result.cleaning.cleaned,
         result.labels,
         result.cleaning.rejected,
+        None if result.transactions is None else result.transactions.rejected,
     )
     if options.report:
         from training.report import write_report  # matplotlib: only when a report is wanted

@@ -44,7 +44,8 @@ def _run(*args: str) -> tuple[int, str, str]:
         ),
         (
             ["--data", str(SAMPLE), "--spec", "nope"],
-            "error: spec 'nope' is neither a bundled spec (mall, mall-full) nor an existing file\n",
+            "error: spec 'nope' is neither a bundled spec (mall, mall-full, rfm) nor an "
+            "existing file\n",
         ),
         (
             ["--data", str(SAMPLE), "--k", "five"],

@@ -94,6 +94,6 @@ def test_load_spec_malformed_names_the_key(tmp_path: Path, text: str, message: s
 
 def test_load_spec_unknown_name() -> None:
     with pytest.raises(
-        SpecError, match=r"spec 'nope' is neither a bundled spec \(mall, mall-full\)"
+        SpecError, match=r"spec 'nope' is neither a bundled spec \(mall, mall-full, rfm\)"
     ):
         load_spec("nope")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from training.artifact import FIGURES, REPORT, copy_files, latest_names, load_artifact, publish
-from training.report import choosing, exploration, others, profiles, space
+from training.report import behaviour, choosing, exploration, others, profiles, space
 from training.report.inputs import ReportInputs
 from training.report.page import render_page
 from training.report.style import Chart, Plot, save
@@ -25,6 +25,11 @@ logger = logging.getLogger(__name__)
 # In page order. Each returns None when it does not apply to the spec (no categorical
 # feature, a single numeric one...); the page then says why instead of showing a figure.
 DRAWERS: tuple[Callable[[ReportInputs], Plot | None], ...] = (
+    behaviour.rf_grid,
+    behaviour.snake,
+    behaviour.label_mix,
+    behaviour.orders,
+    behaviour.monthly,
     exploration.histograms,
     exploration.category_mix,
     exploration.correlation,

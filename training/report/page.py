@@ -16,11 +16,14 @@ from training.report import others
 from training.report.choosing import eligible
 from training.report.inputs import ReportInputs
 from training.report.style import Chart, axis_label, segment_colours
+from training.report.summary import behaviour_text, summary_section
 
 __all__ = ["SECTIONS", "render_page"]
 
 SECTIONS = (
+    ("summary", "Summary for marketing"),
     ("data", "Data"),
+    ("behaviour", "RFM and behaviour"),  # only for models trained on transactions
     ("exploration", "Exploration"),
     ("choosing-k", "Choosing k"),
     ("quality", "Quality of the chosen k"),
@@ -248,8 +251,17 @@ def _others(inputs: ReportInputs, charts: dict[str, Chart | None]) -> str:
 
 
 def _sections(inputs: ReportInputs, charts: dict[str, Chart | None]) -> dict[str, str]:
+    behaviour = {
+        "behaviour": behaviour_text(inputs)
+        + "".join(
+            _figure(charts.get(name), "")
+            for name in ("rfm-grid", "rfm-snake", "rfm-labels", "rfm-orders", "rfm-monthly")
+        )
+    }
     return {
+        "summary": summary_section(inputs),
         "data": _data(inputs),
+        **(behaviour if inputs.manifest.recipe is not None else {}),
         "exploration": _figure(charts.get("histograms"), "No numeric feature.")
         + _figure(charts.get("categories"), "No categorical feature in this spec.")
         + _figure(charts.get("correlation"), "Fewer than two numeric features: no correlation.")
@@ -264,6 +276,10 @@ def _sections(inputs: ReportInputs, charts: dict[str, Chart | None]) -> dict[str
     }
 
 
+def _shown(inputs: ReportInputs) -> list[tuple[str, str]]:
+    return [s for s in SECTIONS if s[0] != "behaviour" or inputs.manifest.recipe is not None]
+
+
 def _header(inputs: ReportInputs) -> str:
     m, spec = inputs.manifest, inputs.spec
     regenerated = (
@@ -273,7 +289,7 @@ def _header(inputs: ReportInputs) -> str:
     )
     toc = "".join(
         f'<li><a href="#{sid}">{n}. {escape(title)}</a></li>'
-        for n, (sid, title) in enumerate(SECTIONS, start=1)
+        for n, (sid, title) in enumerate(_shown(inputs), start=1)
     )
     return (
         f"<header><h1>Customer segments: {escape(spec.name)}</h1>"
@@ -292,7 +308,7 @@ def render_page(
     sections = "".join(
         f'<section id="{sid}" aria-labelledby="h-{sid}"><h2 id="h-{sid}">{n}. {escape(title)}'
         f"</h2>{body[sid]}</section>"
-        for n, (sid, title) in enumerate(SECTIONS, start=1)
+        for n, (sid, title) in enumerate(_shown(inputs), start=1)
     )
     libraries = ", ".join(f"{k} {v}" for k, v in inputs.manifest.libraries.items())
     return (
