@@ -25,7 +25,7 @@ from training.behaviour import table_for_model, table_for_training
 from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, DataError
 from training.features import FeatureResult
 from training.scoring import load_scorer
-from training.spec import SegmentationSpec, load_spec, parse_spec
+from training.spec import SegmentationSpec, load_spec
 
 __all__ = ["TableResult", "assign_transactions", "write_features", "write_table"]
 
@@ -99,7 +99,7 @@ def assign_transactions(
             f"model {artifact.version} was not trained on transactions: use --input with a "
             "customer file"
         )
-    spec = parse_spec(artifact.manifest.spec, "manifest")
+    spec = artifact.spec
     scorer = load_scorer(artifact)
     frame, result = table_for_model(source, spec, recipe, as_of)
     columns = {

@@ -17,11 +17,10 @@ from hypothesis import strategies as st
 from service.config import Settings
 from service.main import create_app
 from tests.transactions.conftest import SAMPLE_TX
-from training.artifact import load_artifact
+from training.artifact import load_artifact, read_cleaned
 from training.batch_transactions import assign_transactions, write_features
 from training.features import compute_features
 from training.recipe import ALWAYS, OPTIONAL, TransactionsSpec
-from training.scoring import read_cleaned
 from training.train import TrainResult
 
 RECIPE_FEATURES = [*ALWAYS, *OPTIONAL]

@@ -8,10 +8,10 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from tests.transactions.conftest import SAMPLE_CUSTOMERS, SAMPLE_SEED, SAMPLE_TX
-from training.artifact import load_artifact
+from training.artifact import load_artifact, read_cleaned
 from training.rfm import rfm_scores
 from training.sample_transactions import generate_transactions
-from training.scoring import load_scorer, read_cleaned
+from training.scoring import load_scorer
 from training.train import TrainResult
 
 
