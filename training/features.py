@@ -141,9 +141,10 @@ def _scan(source: Path | pa.Table, con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _source_view(
-    con: duckdb.DuckDBPyConnection, scan: str, spec: TransactionsSpec
+    con: duckdb.DuckDBPyConnection, scan: str, spec: TransactionsSpec, known: list[str] | None
 ) -> dict[str, str]:
-    columns = [str(row[0]) for row in con.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+    describe = f"DESCRIBE SELECT * FROM {scan}"
+    columns = known or [str(row[0]) for row in con.sql(describe).fetchall()]
     mapping = map_columns(columns, spec)
     selected = ", ".join(
         f'CAST("{src.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS {name}'
@@ -203,7 +204,8 @@ def compute_features(
 
     con = _connect(source)
     try:
-        mapping = _source_view(con, _scan(source, con), spec)
+        known = None if isinstance(source, Path) else list(source.column_names)
+        mapping = _source_view(con, _scan(source, con), spec, known)
         present = set(mapping)
         con.sql(f"CREATE TEMP TABLE lines AS {lines_sql(spec, present, 'source')}")
         result = _collect(con, mapping, id_name, as_of, source)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.campaign_state import CampaignsDep
 from service.deps import JsonBody, ModelDep, require_api_key
 from service.errors import ServiceError
 from service.routes._responses import NOT_READY, TOO_LARGE, UNAUTHORIZED, UNPROCESSABLE
@@ -187,7 +188,7 @@ def _issue(row: Any) -> dict[str, Any]:
     responses=NOT_READY | TOO_LARGE | UNPROCESSABLE | {409: {"description": "Not an RFM model."}},
     openapi_extra=_BODY,
 )
-def assign_transactions(model: ModelDep, body: JsonBody) -> Response:
+def assign_transactions(model: ModelDep, body: JsonBody, campaigns: CampaignsDep) -> Response:
     """Compute one customer's features from their transactions and assign a segment."""
     request = _validate(CustomerTransactions, body)
     features, result = _features(model, request)
@@ -195,7 +196,7 @@ def assign_transactions(model: ModelDep, body: JsonBody) -> Response:
         {model.spec.id.name: request.customer_id}
         | {k: v for k, v in features.items() if k in model.requests.customer.model_fields}
     )
-    answer = model.assign([customer])[0]
+    answer = campaigns.attach(model.assign([customer]))[0]
     return _json(
         answer
         | {
