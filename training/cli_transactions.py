@@ -63,7 +63,7 @@ def features(
     ],
     as_of: AsOf = None,
     spec: Annotated[
-        str, typer.Option(help="Spec whose [transactions] section maps the columns.")
+        str, typer.Option(help="Spec whose transactions section maps the columns (bundled: rfm).")
     ] = "rfm",
 ) -> None:
     """Compute one row of features per customer (RFM, behaviour) from a transactions log."""
