@@ -21,7 +21,7 @@ from service.deps import JsonBody, ModelDep, require_api_key
 from service.errors import ServiceError
 from service.routes._responses import NOT_READY, TOO_LARGE, UNAUTHORIZED, UNPROCESSABLE
 from service.routes.assign import _json, _validate
-from service.schemas import Assignment
+from service.schemas import Assignment, ErrorMessage
 from service.state import LoadedModel
 
 __all__ = ["MAX_LINES", "router"]
@@ -75,6 +75,9 @@ class TransactionsAssignment(Assignment):
     features: dict[str, float | str | None]
 
 
+NOT_TRANSACTIONS: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorMessage, "description": "The served model was not trained on transactions."}
+}
 EXAMPLE = {
     "customer_id": "C-1",
     "as_of": "2024-12-10",
@@ -185,7 +188,7 @@ def _issue(row: Any) -> dict[str, Any]:
 @router.post(
     "/transactions",
     response_model=TransactionsAssignment,
-    responses=NOT_READY | TOO_LARGE | UNPROCESSABLE | {409: {"description": "Not an RFM model."}},
+    responses=NOT_READY | TOO_LARGE | UNPROCESSABLE | NOT_TRANSACTIONS,
     openapi_extra=_BODY,
 )
 def assign_transactions(model: ModelDep, body: JsonBody, campaigns: CampaignsDep) -> Response:

@@ -35,6 +35,7 @@ OPERATIONS = {
     # label: True when the operation takes an input (so >= 100 distinct cases exist)
     "POST /assign": True,
     "POST /assign/batch": True,
+    "POST /assign/transactions": True,
     "GET /segments": False,
     "GET /segments/{segment_id}": True,
     "GET /profile": False,
