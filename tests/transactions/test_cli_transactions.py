@@ -164,3 +164,17 @@ def test_assign_batch_works_with_the_rfm_spec(rfm_settings: Settings) -> None:
     names = [a["segment_name"] for a in response.json()["assignments"]]
     assert names[0].startswith("Recent · Frequent")
     assert names[1].startswith("Lapsed · Rare")
+
+
+def test_features_counts_unparseable_dates_with_examples(tmp_path: Path) -> None:
+    text = (
+        "customer_id,date,amount\nA,2024-01-01,10\nA,31/31/2024,5\nB,yesterday,7\nB,2024-02-02,1\n"
+    )
+    (tmp_path / "tx.csv").write_text(text)
+    code, out, _ = _run(
+        "features", "--transactions", str(tmp_path / "tx.csv"), "--out", str(tmp_path / "o.csv")
+    )
+    assert code == 0
+    assert (
+        "  rejected for date: cannot parse: 2 (e.g. '31/31/2024', 'yesterday')" in out.splitlines()
+    )
