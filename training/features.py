@@ -150,7 +150,10 @@ def _source_view(
         f'CAST("{src.replace(chr(34), chr(34) * 2)}" AS VARCHAR) AS {name}'
         for name, src in mapping.items()
     )
-    number = f"{LINE_COLUMN}" if LINE_COLUMN in columns else "row_number() OVER ()"
+    # Only in-memory lines (the service) bring their own numbers; a file's "line" column is
+    # data, and its lines are numbered in file order.
+    own = known is not None and LINE_COLUMN in columns
+    number = f"CAST({LINE_COLUMN} AS BIGINT)" if own else "row_number() OVER ()"
     con.sql(f"CREATE TEMP VIEW source AS SELECT {number} AS line, {selected} FROM {scan}")
     return mapping
 
