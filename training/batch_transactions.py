@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from training.artifact import ArtifactError, load_artifact
 from training.batch import rejected_path
+from training.batch_files import check_paths
 from training.behaviour import table_for_model, table_for_training
 from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, DataError
 from training.features import FeatureResult
@@ -68,9 +69,12 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def write_features(source: Path, output: Path, spec_name: str, as_of: date | None) -> TableResult:
+def write_features(
+    source: Path, output: Path, spec_name: str, as_of: date | None, *, overwrite: bool = False
+) -> TableResult:
     """Features, RFM scores and label of every customer of ``source`` (scored among themselves)."""
     _check_output(output, "--out")
+    check_paths(source, output, rejected_path(output), overwrite=overwrite)
     spec: SegmentationSpec = load_spec(spec_name)
     frame, _used, result, _recipe = table_for_training(source, spec, as_of)
     rejected = rejected_path(output)
@@ -85,6 +89,8 @@ def assign_transactions(
     models_dir: Path,
     model_version: str | None = None,
     as_of: date | None = None,
+    *,
+    overwrite: bool = False,
 ) -> TableResult:
     """Assign every customer of a log with a model trained on transactions.
 
@@ -92,6 +98,7 @@ def assign_transactions(
     columns of ``segments assign``.
     """
     _check_output(output, "--output")
+    check_paths(source, output, rejected_path(output), overwrite=overwrite)
     artifact = load_artifact(models_dir, model_version)
     recipe = artifact.manifest.recipe
     if recipe is None:

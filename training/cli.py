@@ -303,7 +303,9 @@ def assign(
     if (input_path is None) == (transactions is None):
         fail("give either --input (a customer file) or --transactions (a transactions log)")
     if transactions is not None:
-        return cli_transactions.assign(transactions, output_path, models_dir, model_version, as_of)
+        return cli_transactions.assign(
+            transactions, output_path, models_dir, model_version, as_of, overwrite
+        )
     assert input_path is not None  # exactly one of the two was given
     book, day = load_book(campaigns, on)
 

@@ -65,6 +65,9 @@ def features(
     spec: Annotated[
         str, typer.Option(help="Spec whose transactions section maps the columns (bundled: rfm).")
     ] = "rfm",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing output and rejected file.")
+    ] = False,
 ) -> None:
     """Compute one row of features per customer (RFM, behaviour) from a transactions log."""
     from training.batch_transactions import write_features
@@ -72,7 +75,7 @@ def features(
 
     reference = parse_as_of(as_of)
     with user_errors():
-        result = write_features(transactions, out_path, spec, reference)
+        result = write_features(transactions, out_path, spec, reference, overwrite=overwrite)
     print_lines(result.lines, result.rejected)
     out.print(f"wrote {len(result.table)} customers to {out_path}")
 
@@ -95,6 +98,7 @@ def assign(
     models_dir: Path,
     model_version: str | None,
     as_of: str | None,
+    overwrite: bool = False,
 ) -> None:
     """``segments assign --transactions``: features with the model's recipe, then assign."""
     from training.batch_transactions import assign_transactions
@@ -102,7 +106,9 @@ def assign(
 
     reference = parse_as_of(as_of)
     with user_errors():
-        result = assign_transactions(transactions, output, models_dir, model_version, reference)
+        result = assign_transactions(
+            transactions, output, models_dir, model_version, reference, overwrite=overwrite
+        )
     print_lines(result.lines, result.rejected)
     out.print(f"{len(result.table)} customers assigned by model {result.model_version}: {output}")
     for name, count in result.table["segment_name"].value_counts(sort=False).items():

@@ -65,6 +65,7 @@ class TrainOptions:
         if self.n_init is not None:
             return self.n_init
         return GMM_N_INIT if self.algorithm == "gmm" else DEFAULT_N_INIT
+
     transactions: bool = False  # ``data`` is a transactions log (features made first)
     as_of: date | None = None
 

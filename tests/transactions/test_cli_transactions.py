@@ -178,3 +178,21 @@ def test_features_counts_unparseable_dates_with_examples(tmp_path: Path) -> None
     assert (
         "  rejected for date: cannot parse: 2 (e.g. '31/31/2024', 'yesterday')" in out.splitlines()
     )
+
+
+def test_features_keeps_an_existing_output_without_overwrite(tmp_path: Path) -> None:
+    (tmp_path / "tx.csv").write_text(TOY)
+    (tmp_path / "o.csv").write_text("keep me")
+    args = [
+        "features",
+        "--transactions",
+        str(tmp_path / "tx.csv"),
+        "--out",
+        str(tmp_path / "o.csv"),
+    ]
+    code, _, err = _run(*args)
+    assert code == 2
+    assert err == f"error: {tmp_path / 'o.csv'} already exists: pass --overwrite to replace\n"
+    assert (tmp_path / "o.csv").read_text() == "keep me"
+    assert _run(*args, "--overwrite")[0] == 0
+    assert (tmp_path / "o.csv").read_text().startswith('"customer_id",')

@@ -62,13 +62,11 @@ def test_assign_transactions_names_the_bad_line_and_field(rfm_http: httpx.Client
             "type": "transaction_line",
             "loc": ["body", "transactions", 3, "date"],
             "msg": "date: cannot parse",
-            "input": "2024-02-30",
         },
         {
             "type": "transaction_line",
             "loc": ["body", "transactions", 4, "amount"],
             "msg": "amount: missing",
-            "input": None,
         },
     ]
 
