@@ -74,6 +74,12 @@ def table_for_training(
     """Features of every customer of ``source``, RFM scored against themselves."""
     tx = transactions_spec(spec)
     result = compute_features(source, tx, id_name=spec.id.name, as_of=as_of, monthly=True)
+    if result.features.empty:
+        raise TransactionsError(
+            f"no customer of {source} has a purchase before as_of {result.as_of}: "
+            f"{result.lines_read} lines read, {result.lines_rejected} rejected, "
+            f"{result.lines_after_as_of} on or after as_of (the others, if any, are returns)"
+        )
     used = spec_for_log(spec, result.mapping)
     edges = rfm_edges(result.features)
     return rfm_scores(result.features, edges), used, result, recipe_record(result, edges)

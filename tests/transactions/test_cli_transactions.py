@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from service.config import Settings
 from service.main import create_app
+from tests.transactions.conftest import SAMPLE_TX
 from training.cli import app
 from training.train import TrainResult
 
@@ -97,6 +98,19 @@ def test_features_writes_the_table_and_the_rejected_lines(tmp_path: Path) -> Non
                 "mall",
             ],
             "error: spec 'mall' has no [transactions] section: use --spec rfm or add one\n",
+        ),
+        (
+            [
+                "features",
+                "--transactions",
+                "{tmp}/tx.csv",
+                "--out",
+                "{tmp}/o.csv",
+                "--as-of",
+                "2023-12-31",
+            ],
+            "error: no customer of {tmp}/tx.csv has a purchase before as_of 2023-12-31: 4 "
+            "lines read, 1 rejected, 3 on or after as_of (the others, if any, are returns)\n",
         ),
         (
             ["train", "--transactions", "{tmp}/tx.csv", "--data", "{tmp}/tx.csv"],
@@ -196,3 +210,40 @@ def test_features_keeps_an_existing_output_without_overwrite(tmp_path: Path) -> 
     assert (tmp_path / "o.csv").read_text() == "keep me"
     assert _run(*args, "--overwrite")[0] == 0
     assert (tmp_path / "o.csv").read_text().startswith('"customer_id",')
+
+
+def test_train_then_assign_transactions_from_the_command_line(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    code, out, err = _run(
+        "train", "--transactions", str(SAMPLE_TX), "--spec", "rfm", "--k", "7",
+        "--no-report", "--no-compare", "--models-dir", str(models),
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[:4] == [
+        "lines: 12871 read, 22 rejected, 0 on or after as_of 2025-01-01 (ignored); 1000 customers",
+        "  rejected for customer_id: missing: 8",
+        "  rejected for date: cannot parse: 7 (e.g. '2024-13-45 10:00')",
+        "  rejected for price: not a number: 7 (e.g. 'n/a')",
+    ]
+    version = (models / "LATEST").read_text().strip()
+    assert lines[-1] == f"artifact: {models / version}"
+    output = tmp_path / "assigned.csv"
+    code, out, err = _run(
+        "assign", "--transactions", str(SAMPLE_TX), "--output", str(output),
+        "--models-dir", str(models), "--as-of", "2024-12-01",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:5] == [
+        "lines: 12871 read, 22 rejected, 1082 on or after as_of 2024-12-01 (ignored); 920 "
+        "customers (80 without a purchase, left out)",
+        "  rejected for customer_id: missing: 8",
+        "  rejected for date: cannot parse: 7 (e.g. '2024-13-45 10:00')",
+        "  rejected for price: not a number: 7 (e.g. 'n/a')",
+        f"rejected lines: {tmp_path / 'assigned.rejected.csv'}",
+    ]
+    assert out.splitlines()[5] == f"920 customers assigned by model {version}: {output}"
+    assigned = pd.read_csv(output)
+    assert len(assigned) == 920
+    assert set(assigned["model_version"]) == {version}
+    assert len(pd.read_csv(tmp_path / "assigned.rejected.csv")) == 22

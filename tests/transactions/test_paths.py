@@ -1,5 +1,11 @@
 """No training/serving skew: features, train, assign and POST /assign/transactions give
-the same values for the same customer."""
+the same values for the same customer.
+
+The Hypothesis property runs every path that takes a log of any size on generated logs
+(the recipe on CSV and Parquet, ``segments features``, ``segments assign --transactions``
+and the route); training needs enough customers for a model, so its path is checked on
+the bundled sample, against the other three.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from service.main import create_app
 from tests.transactions.conftest import SAMPLE_TX
 from training.artifact import load_artifact, read_cleaned
 from training.batch_transactions import assign_transactions, write_features
-from training.features import compute_features
+from training.features import TransactionsError, compute_features
 from training.recipe import ALWAYS, OPTIONAL, TransactionsSpec
 from training.train import TrainResult
 
@@ -73,8 +79,11 @@ def _service_features(
     max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(lines)
-def test_csv_parquet_and_service_give_identical_features(
-    rfm_client: TestClient, tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, ...]]
+def test_features_assign_and_service_give_identical_features(
+    rfm_model: TrainResult,
+    rfm_client: TestClient,
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[tuple[str, ...]],
 ) -> None:
     folder = tmp_path_factory.mktemp("prop")
     log = pd.DataFrame(
@@ -87,6 +96,16 @@ def test_csv_parquet_and_service_give_identical_features(
     csv = compute_features(folder / "tx.csv", TransactionsSpec(), as_of=as_of).features
     parquet = compute_features(folder / "tx.parquet", TransactionsSpec(), as_of=as_of).features
     pd.testing.assert_frame_equal(csv, parquet)
+    assigned = assign_transactions(
+        folder / "tx.parquet", folder / "a.csv", rfm_model.path.parent, rfm_model.path.name, as_of
+    ).table
+    pd.testing.assert_frame_equal(assigned[csv.columns], csv)
+    if csv.empty:  # only returns, or lines after as_of: nothing to describe
+        with pytest.raises(TransactionsError, match=r"^no customer of .* has a purchase before"):
+            write_features(folder / "tx.csv", folder / "f.csv", "rfm", as_of)
+    else:
+        table = write_features(folder / "tx.csv", folder / "f.csv", "rfm", as_of).table
+        pd.testing.assert_frame_equal(table[csv.columns], csv)
     by_id = csv.set_index("customer_id")
     for customer, group in log.groupby("customer_id"):
         served = _service_features(rfm_client, str(customer), group, as_of)

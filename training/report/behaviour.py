@@ -1,8 +1,9 @@
 """RFM and behaviour figures, drawn when the model was trained on a transactions log.
 
 A recency x frequency grid coloured by mean spend, a snake plot of standardised R/F/M per
-segment, the RFM-label mix of every segment, and the distribution of orders per customer.
-Each drawer returns None for a spec without recency, frequency and monetary features.
+segment, the RFM-label mix of every segment, the distribution of orders per customer, and
+the monthly spend of each segment (seasonality, from the manifest's recipe). Each drawer
+returns None for a spec without recency, frequency and monetary features.
 """
 
 from __future__ import annotations
