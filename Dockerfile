@@ -43,6 +43,17 @@ ENV MPLCONFIGDIR=/tmp/matplotlib
 USER 10001:10001
 CMD ["make", "train-sample", "VENV=/opt/venv", "DATA=/data/sample_customers.csv", "MODELS=/models"]
 
+# The same venv plus the dask extra, for the `dask` compose profile's scheduler, workers and
+# trainer. Only this image carries Dask: `api` copies the builder's venv, without it.
+FROM builder AS builder-dask
+RUN /opt/venv/bin/python -m pip install --quiet --no-cache-dir '.[dask]'
+
+FROM runtime AS dask
+COPY --from=builder-dask /opt/venv /opt/venv
+ENV MPLCONFIGDIR=/tmp/matplotlib
+USER 10001:10001
+CMD ["dask", "scheduler"]
+
 FROM runtime AS api
 USER 10001:10001
 EXPOSE 8000

@@ -8,12 +8,12 @@ MODELS ?= models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-prod train-sample image-steps run test browser-deps lint bench bench-serve bench-report bench-assign bench-reload bench-uplift bench-hostile bench-invalid bench-features clean
+.PHONY: install install-prod train-sample image-steps run test browser-deps lint bench bench-serve bench-report bench-assign bench-dask bench-reload bench-uplift bench-hostile bench-invalid bench-features clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	touch $@
 
 install: $(VENV)/.installed-dev
@@ -34,6 +34,7 @@ IMAGE ?= build/image
 image-steps:
 	rm -rf $(IMAGE)
 	$(MAKE) --no-print-directory install-prod VENV=$(IMAGE)/venv
+	if $(IMAGE)/venv/bin/python -c 'import dask' 2>/dev/null; then echo "image steps: the service venv carries Dask (an optional extra)"; exit 1; fi
 	$(MAKE) --no-print-directory train-sample VENV=$(IMAGE)/venv MODELS=$(IMAGE)/models
 	port=$$($(IMAGE)/venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	$(IMAGE)/venv/bin/segments serve --port $$port --models-dir $(IMAGE)/models > $(IMAGE)/serve.log 2>&1 & pid=$$!; \
@@ -86,6 +87,10 @@ bench-features: install
 
 bench-assign: install
 	$(BIN)/python bench/assign_file.py
+
+# 20M customers on a LocalCluster of 2 workers x 1 GB, against the single-process path.
+bench-dask: install
+	$(BIN)/python bench/dask_assign.py
 
 # 2 workers at ~200 req/s for 60 s on 127.0.0.1 while 10 valid and 10 broken models are published.
 bench-reload: install

@@ -38,7 +38,15 @@ from training.data import (
 from training.scoring import Scorer, load_scorer
 from training.spec import SegmentationSpec
 
-__all__ = ["OUTPUT_COLUMNS", "BatchResult", "assign_file", "rejected_path"]
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "AssignedChunk",
+    "BatchResult",
+    "assign_chunks",
+    "assign_file",
+    "assign_frame",
+    "rejected_path",
+]
 
 CHUNK_ROWS = 100_000
 OUTPUT_COLUMNS = (
@@ -189,6 +197,74 @@ def _rejected_table(rejected: pd.DataFrame) -> pa.Table:
     )
 
 
+def assign_frame(
+    frame: pd.DataFrame,
+    spec: SegmentationSpec,
+    scorer: Scorer,
+    names: list[str],
+    version: str,
+    source_rows: np.ndarray,
+    *,
+    campaigns: CampaignBook | None = None,
+    day: date | None = None,
+) -> tuple[pa.Table, pd.DataFrame, tuple[str, ...]]:
+    """Clean and assign rows of text columns: (assignments, rejected rows, absent columns).
+
+    ``source_rows`` are the rows' numbers in their file; with ``campaigns``, a
+    ``campaigns`` column for ``day`` (see :func:`assign_file`). The Dask engine calls this
+    per Parquet partition, so both paths give the same answers.
+    """
+    cleaned, rejected, absent = _clean_chunk(frame, spec, source_rows)
+    answers = _assignments(cleaned, scorer, names, version)
+    ids = pa.array(cleaned[spec.id.name].to_numpy(dtype=object), pa.string())
+    if campaigns is not None:
+        segments, texts = answers["segment_id"].to_pylist(), ids.to_pylist()
+        arms = campaigns.column(segments, texts, day or utc_today())
+        answers["campaigns"] = pa.array(arms, pa.string())
+    return pa.table({spec.id.name: ids, **answers}), rejected, absent
+
+
+@dataclass(frozen=True)
+class AssignedChunk:
+    """One chunk's answers (None: only ragged rows left), its rejected rows, progress."""
+
+    table: pa.Table | None
+    rejected: pa.Table
+    rows_read: int  # rows of the file so far, parsed and ragged
+    done: int
+    total: int
+    absent: tuple[str, ...]
+
+
+def assign_chunks(
+    path: Path,
+    spec: SegmentationSpec,
+    scorer: Scorer,
+    names: list[str],
+    version: str,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    campaigns: CampaignBook | None = None,
+    day: date | None = None,
+) -> Iterator[AssignedChunk]:
+    """Clean and assign a file chunk by chunk (:func:`assign_file`; a CSV on Dask)."""
+    ragged = RaggedRows()
+    parsed, columns, absent, done, total = 0, list[str](), tuple[str, ...](), 0, 0
+    for frame, done, total in _chunks(path, chunk_rows, ragged):
+        source_rows = ragged.source_rows(parsed + 1, len(frame))
+        table, rejected, absent = assign_frame(
+            frame, spec, scorer, names, version, source_rows, campaigns=campaigns, day=day
+        )
+        columns = list(map(str, frame.columns))
+        rejected = _with_ragged(rejected, ragged.drain(), columns)
+        parsed += len(frame)
+        rows = parsed + len(ragged.rows)
+        yield AssignedChunk(table, _rejected_table(rejected), rows, done, total, absent)
+    if leftover := ragged.drain():  # ragged rows after the last parsed one
+        rejected = _rejected_table(_with_ragged(pd.DataFrame(), leftover, columns))
+        yield AssignedChunk(None, rejected, parsed + len(ragged.rows), done, total, absent)
+
+
 class _Writer:
     """Write tables to a temporary file, then rename it into place on success."""
 
@@ -270,38 +346,31 @@ def assign_file(
         campaigns.check_targets(range(scorer.n_clusters), artifact.version)
     result = BatchResult(artifact.version, output_path, rejects.path)
     counts = np.zeros(scorer.n_clusters, dtype=np.int64)
-    ragged = RaggedRows()
-    parsed, columns = 0, list[str]()
     ok = False
     try:
-        for frame, done, total in _chunks(input_path, chunk_rows, ragged):
-            source_rows = ragged.source_rows(parsed + 1, len(frame))
-            cleaned, rejected, result.absent = _clean_chunk(frame, spec, source_rows)
-            answers = _assignments(cleaned, scorer, names, artifact.version)
-            ids = pa.array(cleaned[spec.id.name].to_numpy(dtype=object), pa.string())
-            if campaigns is not None:
-                segments, texts = answers["segment_id"].to_pylist(), ids.to_pylist()
-                arms = campaigns.column(segments, texts, day or utc_today())
-                answers["campaigns"] = pa.array(arms, pa.string())
-            table = pa.table({spec.id.name: ids, **answers})
+        for chunk in assign_chunks(
+            input_path,
+            spec,
+            scorer,
+            names,
+            artifact.version,
+            chunk_rows=chunk_rows,
+            campaigns=campaigns,
+            day=day or utc_today(),
+        ):
+            rejects.write(chunk.rejected)
+            result.rows_read, result.absent = chunk.rows_read, chunk.absent
+            result.rows_rejected += chunk.rejected.num_rows
+            if (table := chunk.table) is None:
+                continue
             writer.write(table)
-            columns = list(map(str, frame.columns))
-            rejected = _with_ragged(rejected, ragged.drain(), columns)
-            rejects.write(_rejected_table(rejected))
-            parsed += len(frame)
-            result.rows_read = parsed + len(ragged.rows)
-            result.rows_assigned += len(cleaned)
-            result.rows_rejected += len(rejected)
+            result.rows_assigned += table.num_rows
             result.atypical += int(np.count_nonzero(table["atypical"].to_numpy()))
             imputed = table["imputed"].to_numpy(zero_copy_only=False)
             result.imputed += int(np.count_nonzero(imputed != ""))
             counts += np.bincount(table["segment_id"].to_numpy(), minlength=scorer.n_clusters)
             if on_progress is not None:
-                on_progress(done, total)
-        if leftover := ragged.drain():  # ragged rows after the last parsed one
-            rejects.write(_rejected_table(_with_ragged(pd.DataFrame(), leftover, columns)))
-            result.rows_read = parsed + len(ragged.rows)
-            result.rows_rejected += len(leftover)
+                on_progress(chunk.done, chunk.total)
         if not writer.started:
             raise DataError(f"{input_path}: no rows to assign")
         ok = True

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -26,9 +26,13 @@ from training.cli_campaigns import (
     sample_outcomes,
     uplift,
 )
+from training.cli_dask import Engine, EngineOption, SchedulerOption, check_engine
 from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, DataError
 from training.profiling import NamesError
 from training.spec import SpecError
+
+if TYPE_CHECKING:
+    from training.batch import BatchResult
 
 app = typer.Typer(
     help="Customer segmentation: train a model on a customer file, then serve or apply it.",
@@ -96,7 +100,10 @@ app.command()(cli_transactions.features)
 
 @app.command()
 def train(
-    data: Annotated[Path | None, typer.Option(help="Customer file (.csv or .parquet).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Customer file (.csv or .parquet); a glob with --engine dask."),
+    ] = None,
     spec: Annotated[
         str, typer.Option(help="Bundled spec name (mall, mall-full, rfm) or a TOML file.")
     ] = "mall",
@@ -129,6 +136,8 @@ def train(
         Path | None, typer.Option(help="Transactions log to make the customer table from.")
     ] = None,
     as_of: cli_transactions.AsOf = None,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Train a segmentation model and publish a versioned artifact."""
     from training.manifest import ALGORITHMS, COVARIANCE_TYPES
@@ -160,6 +169,11 @@ def train(
         covariance_type=covariance,  # checked above
         compare=compare,
     )
+    check_engine(engine, scheduler)
+    if engine is Engine.dask:
+        from training.cli_dask import train_on_dask
+
+        return _print_result(train_on_dask(options, scheduler))
     with user_errors(), _sweep_progress(len(options.k_range())) as (on_stage, on_k):
         result = run_training(options, on_stage=on_stage, on_k=on_k)
     _print_result(result)
@@ -270,10 +284,17 @@ def sample_data(
 @app.command()
 def assign(
     output_path: Annotated[
-        Path, typer.Option("--output", help="Assignments file to write (.csv or .parquet).")
+        Path,
+        typer.Option(
+            "--output",
+            help="Assignments file to write (.csv or .parquet); a new folder with --engine dask.",
+        ),
     ],
     input_path: Annotated[
-        Path | None, typer.Option("--input", help="Customer file (.csv or .parquet).")
+        Path | None,
+        typer.Option(
+            "--input", help="Customer file (.csv or .parquet); a glob with --engine dask."
+        ),
     ] = None,
     model_version: Annotated[
         str | None, typer.Option(help="Model version (default: the one named in LATEST).")
@@ -294,6 +315,8 @@ def assign(
         Path | None, typer.Option(help="Transactions log (model trained with --transactions).")
     ] = None,
     as_of: cli_transactions.AsOf = None,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Assign every customer of a file to a segment: same answers as POST /assign."""
     import signal
@@ -302,12 +325,23 @@ def assign(
 
     if (input_path is None) == (transactions is None):
         fail("give either --input (a customer file) or --transactions (a transactions log)")
+    check_engine(engine, scheduler)
     if transactions is not None:
+        if engine is Engine.dask:
+            fail("--engine dask assigns customer files (--input): make them with features")
         return cli_transactions.assign(
             transactions, output_path, models_dir, model_version, as_of, overwrite
         )
     assert input_path is not None  # exactly one of the two was given
     book, day = load_book(campaigns, on)
+    if engine is Engine.dask:
+        from training.cli_dask import assign_on_dask
+
+        return _print_assigned(
+            assign_on_dask(
+                str(input_path), output_path, models_dir, model_version, scheduler, book, day
+            )
+        )
 
     def terminated(signum: int, _frame: object) -> None:
         raise TerminatedError  # unwinds through the writers: partial files are removed
@@ -345,6 +379,10 @@ def assign(
             raise typer.Exit(143 if isinstance(exc, TerminatedError) else 130) from None
         finally:
             progress.stop()
+    _print_assigned(result)
+
+
+def _print_assigned(result: BatchResult) -> None:
     if result.absent:
         out.print(f"columns not in the file, missing in every row: {', '.join(result.absent)}")
     out.print(

@@ -20,6 +20,7 @@ __all__ = [
     "ComparisonRow",
     "CovarianceType",
     "DataSummary",
+    "FinalFit",
     "Manifest",
     "NumericSummary",
     "Profile",
@@ -130,6 +131,13 @@ class Comparison(_Model):
     verdict: str = Field(description="Which algorithm is served and why, in plain words.")
 
 
+class FinalFit(_Model):
+    """How the final K-Means on all rows was fitted (``segments train --engine``)."""
+
+    engine: Literal["local", "dask"] = "local"
+    init: Literal["k-means++", "k-means||"] = "k-means++"
+
+
 class Recipe(_Model):
     """How a transactions log became the customer table (absent for customer tables)."""
 
@@ -170,4 +178,5 @@ class Manifest(_Model):
         "log-likelihood; a customer below it is atypical.",
     )
     comparison: Comparison | None = None
+    final_fit: FinalFit = Field(default_factory=FinalFit)
     recipe: Recipe | None = None

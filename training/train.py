@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from training import artifact
@@ -18,7 +19,7 @@ from training.artifact import DataSummary, Manifest, Profile, Selection
 from training.comparison import ComparisonResult, compare
 from training.data import CleanResult, clean, load_table
 from training.features import FeatureResult
-from training.manifest import Algorithm, CovarianceType, Recipe
+from training.manifest import Algorithm, CovarianceType, FinalFit, Recipe
 from training.pipeline import (
     DEFAULT_N_INIT,
     DEFAULT_RANDOM_STATE,
@@ -149,13 +150,39 @@ def _check_distinct(X: np.ndarray, k_range: range) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """The raw customer table an engine read (or made from a transactions log)."""
+
+    raw: pd.DataFrame
+    data_hash: str  # the input's fingerprint
+    spec: SegmentationSpec  # the spec without the features the log cannot give
+    transactions: FeatureResult | None = None  # how the log became the table
+    recipe: Recipe | None = None
+
+
+Load = Callable[[TrainOptions, SegmentationSpec], Loaded]
+Fit = Callable[[Pipeline, pd.DataFrame, np.ndarray], FinalFit]  # fit in place on (frame, X)
+
+
+def _fit_here(pipeline: Pipeline, frame: pd.DataFrame, X: np.ndarray) -> FinalFit:
+    pipeline.fit(frame)
+    return FinalFit()
+
+
 def train(
     options: TrainOptions,
     *,
     on_stage: Callable[[str], None] | None = None,
     on_k: Callable[[int], None] | None = None,
+    load: Load | None = None,
+    fit: Fit = _fit_here,
 ) -> TrainResult:
-    """Run a whole training and publish its artifact; returns what it made."""
+    """Run a whole training and publish its artifact; returns what it made.
+
+    ``load`` and ``fit`` are the engine's: this process by default; the Dask engine
+    (:mod:`training.dask_train`) reads partitions and fits the final K-Means on a cluster.
+    """
     timings: dict[str, float] = {}
     say = on_stage or (lambda _stage: None)
     spec = load_spec(options.spec)
@@ -163,8 +190,9 @@ def train(
     names = load_names(options.names) if options.names else None
     say("load")
     with _timed(timings, "load"):
-        raw, spec, transactions, recipe = _load(options, spec)
-        data_hash = artifact.sha256_file(Path(options.data))
+        loaded = (load or _load)(options, spec)
+        raw, spec, data_hash = loaded.raw, loaded.spec, loaded.data_hash
+        transactions, recipe = loaded.transactions, loaded.recipe
     say("clean")
     with _timed(timings, "clean"):
         cleaning = clean(raw, spec)
@@ -188,12 +216,15 @@ def train(
         )
     say("fit")
     with _timed(timings, "fit"):
-        pipeline, labels, distances, floor = _fit(options, spec, frame, X, selection.chosen_k)
+        pipeline, labels, distances, floor, final_fit = _fit(
+            options, spec, frame, X, selection.chosen_k, fit
+        )
     say("profile")
     with _timed(timings, "profile"):
         profile = profile_segments(frame, labels, spec, names)
     manifest = _manifest(options, spec, cleaning, data_hash, selection, distances, labels)
     manifest.log_likelihood_p01 = floor
+    manifest.final_fit = final_fit
     comparison = None
     if options.compare:
         say("compare")
@@ -230,9 +261,15 @@ def train(
 
 
 def _fit(
-    options: TrainOptions, spec: SegmentationSpec, frame: pd.DataFrame, X: np.ndarray, k: int
-) -> tuple[Pipeline, np.ndarray, np.ndarray, float | None]:
-    """Fit the served pipeline; its labels, distances to the centres, a mixture's p1 floor."""
+    options: TrainOptions,
+    spec: SegmentationSpec,
+    frame: pd.DataFrame,
+    X: np.ndarray,
+    k: int,
+    fit: Fit = _fit_here,
+) -> tuple[Pipeline, np.ndarray, np.ndarray, float | None, FinalFit]:
+    """Fit the served pipeline; its labels, distances to the centres, a mixture's p1 floor,
+    and how it was fitted (``fit``: here, or on a Dask cluster)."""
     pipeline = build_pipeline(
         spec,
         k,
@@ -241,7 +278,7 @@ def _fit(
         n_init=options.model_n_init,
         random_state=options.random_state,
     )
-    pipeline.fit(frame)
+    final_fit = fit(pipeline, frame, X)
     model = model_step(pipeline)
     if options.algorithm == "kmeans":
         labels, centres, floor = model.labels_, model.cluster_centers_, None
@@ -255,7 +292,7 @@ def _fit(
                 f"customers: choose a smaller --k"
             )
     distances = np.sqrt(((X - centres[labels]) ** 2).sum(axis=1))
-    return pipeline, labels, distances, floor
+    return pipeline, labels, distances, floor, final_fit
 
 
 def _compare(options: TrainOptions, X: np.ndarray, labels: np.ndarray, k: int) -> ComparisonResult:
@@ -270,16 +307,15 @@ def _compare(options: TrainOptions, X: np.ndarray, labels: np.ndarray, k: int) -
     )
 
 
-def _load(
-    options: TrainOptions, spec: SegmentationSpec
-) -> tuple[pd.DataFrame, SegmentationSpec, FeatureResult | None, Recipe | None]:
+def _load(options: TrainOptions, spec: SegmentationSpec) -> Loaded:
     """The raw customer table: read from the file, or made from a transactions log."""
     if not options.transactions:
-        return load_table(options.data), spec, None, None
+        raw = load_table(options.data)  # first: its errors name the problem
+        return Loaded(raw, artifact.sha256_file(Path(options.data)), spec)
     from training.behaviour import table_for_training
 
     frame, used, result, recipe = table_for_training(Path(options.data), spec, options.as_of)
-    return frame, used, result, recipe
+    return Loaded(frame, artifact.sha256_file(Path(options.data)), used, result, recipe)
 
 
 def _manifest(

@@ -19,6 +19,9 @@ FORBIDDEN = (
     "training.profiling",
     "training.report",
     "training.cli",
+    "training.dask_engine",  # the optional dask extra: not in the service image
+    "dask",
+    "distributed",
 )
 
 SCRIPT = """
