@@ -40,13 +40,36 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _single(inputs: Path, tmp: Path, models: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+CAMPAIGNS = """
+[[campaign]]
+name = "spring-vip"
+segments = [1, 3]
+offer = "20 % off"
+holdout = 0.25
+start = 2027-03-01
+end = 2027-04-30
+"""
+
+
+def _single(
+    inputs: Path, tmp: Path, models: Path, *options: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every input file through the single-process `segments assign`, concatenated."""
     assigned, rejected = [], []
     for path in sorted(inputs.iterdir()):
         out = tmp / f"{path.stem}.parquet"
         result = runner.invoke(
-            app, ["assign", "--input", str(path), "--output", str(out), "--models-dir", str(models)]
+            app,
+            [
+                "assign",
+                "--input",
+                str(path),
+                "--output",
+                str(out),
+                "--models-dir",
+                str(models),
+                *options,
+            ],
         )
         assert result.exit_code == 0, result.stderr
         assigned.append(pd.read_parquet(out))
@@ -71,6 +94,8 @@ def test_assign_dask_cli_equals_single_process_row_for_row(
 ) -> None:
     models = blobs_local.path.parent
     output = tmp_path / "out"
+    (tmp_path / "campaigns.toml").write_text(CAMPAIGNS)
+    options = ["--campaigns", str(tmp_path / "campaigns.toml"), "--on", "2027-03-15"]
     result = runner.invoke(
         app,
         [
@@ -85,13 +110,15 @@ def test_assign_dask_cli_equals_single_process_row_for_row(
             "dask",
             "--scheduler",
             str(client.scheduler.address),
+            *options,
         ],
     )
     assert result.exit_code == 0, result.stderr
     assert result.stderr.startswith("dask dashboard: http://")
-    expected, expected_rejected = _single(inputs, tmp_path, models)
+    expected, expected_rejected = _single(inputs, tmp_path, models, *options)
     got = pd.read_parquet(output / "assignments")
     pd.testing.assert_frame_equal(got, expected)
+    assert set(got["campaigns"]) == {"", "spring-vip=treatment", "spring-vip=holdout"}
     rejected = pd.read_parquet(output / "rejected")
     assert len(rejected) == len(expected_rejected) > 0
     assert rejected["source_row"].tolist() == expected_rejected["source_row"].astype(int).tolist()
