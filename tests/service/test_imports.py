@@ -19,9 +19,10 @@ FORBIDDEN = (
     "training.profiling",
     "training.report",
     "training.cli",
-    "training.dask_engine",  # the optional dask extra: not in the service image
-    "dask",
-    "distributed",
+    # Our Dask engine. (dask itself may load in a dev venv that has it: skops imports every
+    # sklearn module, sklearn's array-api shim for dask among them; `make image-steps`
+    # checks that the service's own install has no Dask at all.)
+    "training.dask",
 )
 
 SCRIPT = """
