@@ -130,11 +130,16 @@ def assign_on_dask(
 def train_on_dask(options: TrainOptions, scheduler: str | None) -> TrainResult:
     """Run ``segments train --engine dask``: the final K-Means fit runs on the cluster."""
     from training.cli import _sweep_progress, fail, out, user_errors
-    from training.dask_engine import EngineError, connect
+    from training.dask_engine import EngineError, connect, expand_inputs
     from training.dask_train import dask_fit, dask_load
+    from training.spec import load_spec
     from training.train import train
 
     try:
+        with user_errors():  # the cheap checks before starting a cluster
+            expand_inputs(str(options.data))
+            load_spec(options.spec)
+            options.k_range()
         _quiet_dask()
         with (
             user_errors(),

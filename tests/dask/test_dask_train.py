@@ -135,3 +135,19 @@ def test_train_dask_unreachable_scheduler_is_one_line(blobs: Path, tmp_path: Pat
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9: ")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--data", "{tmp}/none-*.parquet"], "error: no input file matches '{tmp}/none-*.parquet'"),
+        (["--k-min", "1"], "error: k range 1..10 is invalid: need 2 <= k_min <= k_max"),
+    ],
+)
+def test_train_dask_bad_options_fail_before_any_cluster(
+    args: list[str], message: str, blobs: Path, tmp_path: Path
+) -> None:
+    argv = ["train", "--data", f"{blobs}/part-*.parquet", "--engine", "dask", *args]
+    result = runner.invoke(app, [a.format(tmp=tmp_path) for a in argv])
+    assert result.exit_code == 2
+    assert result.stderr == message.format(tmp=tmp_path) + "\n"  # no dashboard: no cluster
