@@ -136,6 +136,8 @@ def train_on_dask(options: TrainOptions, scheduler: str | None) -> TrainResult:
     from training.train import train
 
     try:
+        if options.algorithm != "kmeans":
+            fail("--engine dask fits K-Means only: use --algorithm kmeans")
         with user_errors():  # the cheap checks before starting a cluster
             expand_inputs(str(options.data))
             load_spec(options.spec)

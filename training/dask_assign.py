@@ -1,9 +1,12 @@
 """Batch assignment on a Dask cluster: a glob of customer files in, a Parquet dataset out.
 
-Each partition (see :func:`training.dask_engine.plan_pieces`) is cleaned and scored by
-:func:`training.batch.assign_chunk`, the function the single-process path runs per chunk,
-with the verified scorer loaded once on the client and shipped to the workers. So every
-row gets the answer ``segments assign`` and ``POST /assign`` give.
+Each partition (see :func:`training.dask_engine.plan_pieces`) is one task
+(``dask.dataframe.from_map``) that cleans and scores with the single-process path's own
+functions: a CSV file through :func:`training.batch.assign_chunks` (its chunked loop, ragged
+rows rejected), Parquet row groups through :func:`training.batch.assign_frame`, with the
+verified scorer loaded once on the client and shipped to the workers. So every row gets
+the answer ``segments assign`` and ``POST /assign`` give. Partitions write their own files
+(the output never passes through the client); the client gathers only their counts.
 
 The output folder, written as a whole or not at all::
 

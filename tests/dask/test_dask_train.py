@@ -60,8 +60,8 @@ def test_dask_fit_matches_scikit_learn_on_blobs(
     dask_models: Path, blobs_local: TrainResult
 ) -> None:
     artifact = load_artifact(dask_models)
-    local = blobs_local.pipeline.named_steps["kmeans"].cluster_centers_
-    centers = artifact.pipeline.named_steps["kmeans"].cluster_centers_
+    local = blobs_local.pipeline.steps[-1][1].cluster_centers_
+    centers = artifact.pipeline.steps[-1][1].cluster_centers_
     cleaned = read_cleaned(artifact)
     local_cleaned = read_cleaned(load_artifact(blobs_local.path.parent))
     assert cleaned["customer_id"].tolist() == local_cleaned["customer_id"].tolist()
@@ -142,6 +142,7 @@ def test_train_dask_unreachable_scheduler_is_one_line(blobs: Path, tmp_path: Pat
     [
         (["--data", "{tmp}/none-*.parquet"], "error: no input file matches '{tmp}/none-*.parquet'"),
         (["--k-min", "1"], "error: k range 1..10 is invalid: need 2 <= k_min <= k_max"),
+        (["--algorithm", "gmm"], "error: --engine dask fits K-Means only: use --algorithm kmeans"),
     ],
 )
 def test_train_dask_bad_options_fail_before_any_cluster(
