@@ -50,6 +50,8 @@ RUN /opt/venv/bin/python -m pip install --quiet --no-cache-dir '.[dask]'
 
 FROM runtime AS dask
 COPY --from=builder-dask /opt/venv /opt/venv
+# The compose profile's `out` volume: a new named volume takes this folder's owner.
+RUN mkdir -p /out && chown app:app /out
 ENV MPLCONFIGDIR=/tmp/matplotlib
 USER 10001:10001
 CMD ["dask", "scheduler"]

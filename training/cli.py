@@ -337,6 +337,8 @@ def assign(
     if engine is Engine.dask:
         from training.cli_dask import assign_on_dask
 
+        if overwrite:
+            fail("--overwrite is for a single output file: --engine dask writes a new folder")
         return _print_assigned(
             assign_on_dask(
                 str(input_path), output_path, models_dir, model_version, scheduler, book, day

@@ -218,6 +218,16 @@ def test_assign_dask_bad_options_exit_2(
     assert result.stderr.startswith(message.format(tmp=tmp_path))
 
 
+def test_assign_dask_refuses_overwrite(inputs: Path, tmp_path: Path) -> None:
+    argv = ["assign", "--input", f"{inputs}/*", "--output", str(tmp_path / "out")]
+    result = runner.invoke(app, [*argv, "--engine", "dask", "--overwrite"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: --overwrite is for a single output file: --engine dask writes a new folder\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def _fail_inside(dataset: AtomicDataset) -> None:
     with dataset:
         (dataset.tmp / "part-00000.parquet").write_bytes(b"x")
