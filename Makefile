@@ -8,7 +8,7 @@ MODELS ?= models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-prod train-sample image-steps run test browser-deps lint bench bench-serve bench-report bench-assign bench-dask bench-reload bench-uplift bench-hostile bench-invalid bench-features clean
+.PHONY: install install-prod train-sample image-steps run test browser-deps lint bench bench-serve bench-report bench-assign bench-dask bench-dask-features bench-reload bench-uplift bench-hostile bench-invalid bench-features clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -91,6 +91,10 @@ bench-assign: install
 # 20M customers on a LocalCluster of 2 workers x 1 GB, against the single-process path.
 bench-dask: install
 	$(BIN)/python bench/dask_assign.py
+
+# Features of a 20M-line log on a LocalCluster of 2 workers x 1 GB, against the one-file recipe.
+bench-dask-features: install
+	$(BIN)/python bench/dask_features.py
 
 # 2 workers at ~200 req/s for 60 s on 127.0.0.1 while 10 valid and 10 broken models are published.
 bench-reload: install

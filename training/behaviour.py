@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "monthly_by_segment",
     "recipe_record",
+    "scored_for_training",
     "spec_for_log",
     "table_for_model",
     "table_for_training",
@@ -74,6 +75,20 @@ def table_for_training(
     """Features of every customer of ``source``, RFM scored against themselves."""
     tx = transactions_spec(spec)
     result = compute_features(source, tx, id_name=spec.id.name, as_of=as_of, monthly=True)
+    frame, used, recipe = scored_for_training(result, spec, str(source))
+    return frame, used, result, recipe
+
+
+def scored_for_training(
+    result: FeatureResult, spec: SegmentationSpec, source: str
+) -> tuple[pd.DataFrame, SegmentationSpec, Recipe]:
+    """A log's features, RFM scored against themselves; the spec they allow; the recipe.
+
+    Raises
+    ------
+    TransactionsError
+        When no customer of the log ``source`` has a purchase before as_of.
+    """
     if result.features.empty:
         raise TransactionsError(
             f"no customer of {source} has a purchase before as_of {result.as_of}: "
@@ -82,7 +97,7 @@ def table_for_training(
         )
     used = spec_for_log(spec, result.mapping)
     edges = rfm_edges(result.features)
-    return rfm_scores(result.features, edges), used, result, recipe_record(result, edges)
+    return rfm_scores(result.features, edges), used, recipe_record(result, edges)
 
 
 def table_for_model(

@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 
     from training.batch import BatchResult
     from training.campaigns import CampaignBook
+    from training.features import FeatureResult
     from training.train import TrainOptions, TrainResult
 
-__all__ = ["Engine", "assign_on_dask", "train_on_dask"]
+__all__ = ["Engine", "assign_on_dask", "features_on_dask", "train_on_dask"]
 
 
 class Engine(StrEnum):
@@ -59,6 +60,8 @@ def _quiet_dask() -> None:
 
     require_dask()
     logging.getLogger("distributed").setLevel(logging.WARNING)
+    # A shuffle's start and end are logged as warnings: they are its normal course.
+    logging.getLogger("distributed.shuffle").setLevel(logging.ERROR)
 
 
 def _dashboard(link: str) -> None:
@@ -156,5 +159,34 @@ def train_on_dask(options: TrainOptions, scheduler: str | None) -> TrainResult:
                 load=lambda options, spec: dask_load(options, spec, client),
                 fit=lambda pipeline, frame, X: dask_fit(pipeline, frame, X, client),
             )
+    except EngineError as exc:
+        fail(str(exc))
+
+
+def features_on_dask(
+    pattern: str, output: Path, spec_name: str, as_of: date | None, scheduler: str | None
+) -> tuple[FeatureResult, int]:
+    """Run ``segments features --engine dask``: the recipe per customer partition, the table
+    written as a dataset. Returns how the log was read and the customers written."""
+    from training.behaviour import scored_for_training, transactions_spec
+    from training.cli import fail, out, user_errors
+    from training.dask_engine import AtomicDataset, EngineError, connect, expand_inputs
+    from training.dask_features import dask_features, with_source_files, write_dataset
+    from training.spec import load_spec
+
+    try:
+        with user_errors():  # the cheap checks before starting a cluster
+            paths = expand_inputs(pattern)
+            dataset = AtomicDataset(output)
+            spec = load_spec(spec_name)
+            transactions = transactions_spec(spec)
+        _quiet_dask()
+        with user_errors(), connect(scheduler, on_dashboard=_dashboard) as client:
+            out.print("features on the Dask cluster (lines shuffled by customer id)")
+            result = dask_features(pattern, transactions, client, id_name=spec.id.name, as_of=as_of)
+            table, _used, _recipe = scored_for_training(result, spec, pattern)
+            with dataset:
+                write_dataset(table, with_source_files(result.rejected, paths), dataset)
+        return result, len(table)
     except EngineError as exc:
         fail(str(exc))

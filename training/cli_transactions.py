@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from training.cli_dask import Engine, EngineOption, SchedulerOption, check_engine
+
 if TYPE_CHECKING:
     from training.features import FeatureResult
 
@@ -57,9 +59,16 @@ def print_lines(result: FeatureResult, rejected: Path | None = None) -> None:
 
 
 def features(
-    transactions: Annotated[Path, typer.Option(help="Transactions log (.csv or .parquet).")],
+    transactions: Annotated[
+        Path,
+        typer.Option(help="Transactions log (.csv or .parquet); a glob with --engine dask."),
+    ],
     out_path: Annotated[
-        Path, typer.Option("--out", help="Customer table to write (.csv or .parquet).")
+        Path,
+        typer.Option(
+            "--out",
+            help="Customer table to write (.csv or .parquet); a new folder with --engine dask.",
+        ),
     ],
     as_of: AsOf = None,
     spec: Annotated[
@@ -68,12 +77,24 @@ def features(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing output and rejected file.")
     ] = False,
+    engine: EngineOption = Engine.local,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Compute one row of features per customer (RFM, behaviour) from a transactions log."""
     from training.batch_transactions import write_features
-    from training.cli import out, user_errors
+    from training.cli import fail, out, user_errors
 
     reference = parse_as_of(as_of)
+    check_engine(engine, scheduler)
+    if engine is Engine.dask:
+        from training.cli_dask import features_on_dask
+
+        if overwrite:
+            fail("--overwrite is for a single output file: --engine dask writes a new folder")
+        lines, customers = features_on_dask(str(transactions), out_path, spec, reference, scheduler)
+        print_lines(lines)
+        out.print(f"wrote {customers} customers to {out_path}")
+        return
     with user_errors():
         result = write_features(transactions, out_path, spec, reference, overwrite=overwrite)
     print_lines(result.lines, result.rejected)

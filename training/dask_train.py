@@ -3,10 +3,9 @@
 :func:`training.train.train` runs as on one machine (the same cleaning, the k sweep on a
 fixed-seed sample, profiling, the same artifact), with two of its steps swapped:
 
-- :func:`dask_load` / :func:`load_inputs`: the files a glob names are read by the workers
-  with training's own reader (:func:`training.data.load_table`), one task per file, and
-  gathered in file order; the fingerprint hashes every file's sha256 (computed on the
-  workers).
+- :func:`load_inputs`: the files a glob names are read by the workers with training's own
+  reader (:func:`training.data.load_table`), one task per file, and gathered in file
+  order; the fingerprint hashes every file's sha256 (computed on the workers).
 - :func:`dask_fit`: the preprocessor is fitted as usual; K-Means on all rows runs on the
   cluster with dask-ml's ``k-means||`` initialisation (its ``k-means++`` broke on
   scikit-learn >= 1.3). The centroids are then installed in a scikit-learn ``KMeans`` so
@@ -67,11 +66,24 @@ def fingerprint(paths: list[Path], client: Client) -> str:
 
 
 def dask_load(options: TrainOptions, spec: SegmentationSpec, client: Client) -> Loaded:
-    """Training's ``load`` step on the cluster: the customer files, read by the workers."""
-    if options.transactions:
-        raise EngineError("train --transactions runs on one machine: leave out --engine dask")
-    raw, data_hash = load_inputs(str(options.data), client)
-    return Loaded(raw, data_hash, spec)
+    """Training's ``load`` step on the cluster: customer files, or features from a log."""
+    if not options.transactions:
+        raw, data_hash = load_inputs(str(options.data), client)
+        return Loaded(raw, data_hash, spec)
+    from training.behaviour import scored_for_training, transactions_spec
+    from training.dask_features import dask_features
+
+    result = dask_features(
+        str(options.data),
+        transactions_spec(spec),
+        client,
+        id_name=spec.id.name,
+        as_of=options.as_of,
+        monthly=True,
+    )
+    frame, used, recipe = scored_for_training(result, spec, str(options.data))
+    data_hash = fingerprint(expand_inputs(str(options.data)), client)
+    return Loaded(frame, data_hash, used, result, recipe)
 
 
 def dask_fit(pipeline: Pipeline, frame: pd.DataFrame, X: np.ndarray, client: Client) -> FinalFit:

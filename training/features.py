@@ -32,7 +32,15 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-__all__ = ["FeatureResult", "TransactionsError", "compute_features", "map_columns"]
+__all__ = [
+    "FeatureResult",
+    "NoUsableLinesError",
+    "TransactionsError",
+    "compute_features",
+    "file_scan",
+    "map_columns",
+    "reason_examples",
+]
 
 LINE_COLUMN = "line"
 REASON_COLUMN = "reason"
@@ -44,6 +52,10 @@ _SHARED_LOCK = threading.Lock()
 
 class TransactionsError(DataError):
     """A transactions log cannot be used at all (unreadable, a required column absent...)."""
+
+
+class NoUsableLinesError(TransactionsError):
+    """Every line of the log is rejected (or there is none)."""
 
 
 @dataclass(frozen=True)
@@ -127,16 +139,27 @@ def _scan(source: Path | pa.Table, con: duckdb.DuckDBPyConnection) -> str:
     if not isinstance(source, Path):
         con.register("input_lines", source)
         return "input_lines"
-    if not source.is_file():
-        raise TransactionsError(f"transactions file not found: {source}")
-    suffix = source.suffix.lower()
-    quoted = "'" + str(source).replace("'", "''") + "'"
+    return file_scan(source)
+
+
+def file_scan(path: Path) -> str:
+    """The SQL table expression that reads a log file as the recipe reads it (CSV as text).
+
+    Raises
+    ------
+    TransactionsError
+        When the file is absent or neither CSV nor Parquet.
+    """
+    if not path.is_file():
+        raise TransactionsError(f"transactions file not found: {path}")
+    suffix = path.suffix.lower()
+    quoted = "'" + str(path).replace("'", "''") + "'"
     if suffix in CSV_SUFFIXES:
         return f"read_csv({quoted}, all_varchar = true, header = true)"
     if suffix in PARQUET_SUFFIXES:
         return f"read_parquet({quoted})"
     raise TransactionsError(
-        f"unsupported file type {suffix or '(none)'!r} for {source}: use .csv or .parquet"
+        f"unsupported file type {suffix or '(none)'!r} for {path}: use .csv or .parquet"
     )
 
 
@@ -184,6 +207,7 @@ def compute_features(
     id_name: str = "customer_id",
     as_of: date | None = None,
     monthly: bool = False,
+    partition: bool = False,
 ) -> FeatureResult:
     """Compute the features of every customer of ``source`` as of ``as_of``.
 
@@ -197,11 +221,16 @@ def compute_features(
         usable line.
     monthly : bool
         Also sum each customer's purchases per calendar month (training's report).
+    partition : bool
+        ``source`` is one partition of a bigger log (:mod:`training.dask_features`): with
+        ``as_of`` given, a partition without a usable line gives no customer, not an error.
 
     Raises
     ------
+    NoUsableLinesError
+        When no line is usable (unless ``partition``, with ``as_of``).
     TransactionsError
-        When the log cannot be read, lacks a required column, or has no usable line.
+        When the log cannot be read or lacks a required column.
     """
     import duckdb
 
@@ -211,7 +240,7 @@ def compute_features(
         mapping = _source_view(con, _scan(source, con), spec, known)
         present = set(mapping)
         con.sql(f"CREATE TEMP TABLE lines AS {lines_sql(spec, present, 'source')}")
-        result = _collect(con, mapping, id_name, as_of, source)
+        result = _collect(con, mapping, id_name, as_of, source, partition)
         if monthly:
             as_of_sql = f"DATE '{result.as_of.isoformat()}'"
             frame = con.sql(monthly_sql("lines", as_of_sql)).df()
@@ -234,15 +263,16 @@ def _collect(
     id_name: str,
     as_of: date | None,
     source: Path | pa.Table,
+    partition: bool = False,
 ) -> FeatureResult:
     total, usable, last = con.sql(
         "SELECT count(*), count(*) FILTER (reason IS NULL), "
         "max(CAST(ts AS DATE)) FILTER (reason IS NULL) FROM lines"
     ).fetchall()[0]
     rejected = _rejected(con, mapping)
-    if not usable:
+    if not usable and not (partition and as_of is not None):
         counts = ", ".join(f"{k}: {v}" for k, v in rejected[REASON_COLUMN].value_counts().items())
-        raise TransactionsError(
+        raise NoUsableLinesError(
             f"no usable transaction line in {_name(source)}: {total} lines read"
             + (f", all rejected ({counts})" if counts else "")
         )
@@ -263,7 +293,7 @@ def _collect(
         lines_read=int(total),
         lines_after_as_of=int(after),
         customers_without_purchase=int(customers) - len(features),
-        examples=_examples(rejected, mapping),
+        examples=reason_examples(rejected, mapping),
     )
 
 
@@ -275,7 +305,7 @@ def _rejected(con: duckdb.DuckDBPyConnection, mapping: dict[str, str]) -> pd.Dat
     return frame.astype(dict.fromkeys(mapping, "string"))
 
 
-def _examples(rejected: pd.DataFrame, mapping: dict[str, str]) -> dict[str, list[str]]:
+def reason_examples(rejected: pd.DataFrame, mapping: dict[str, str]) -> dict[str, list[str]]:
     """Up to three raw values per reason (the field the reason names), for error messages."""
     out: dict[str, list[str]] = {}
     for reason, rows in rejected.groupby(REASON_COLUMN, sort=True):
