@@ -171,3 +171,26 @@ def test_features_dask_unreadable_file_fails_with_no_output(
         f'error: cannot read {source}/b.parquet: Field "UnitPrice" does not exist in schema'
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]  # no output, no temp folder
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["features", "--transactions", "{log}/tx.csv", "--out", "{tmp}/out", "--overwrite"],
+            "error: --overwrite is for a single output file: --engine dask writes a new folder\n",
+        ),
+        (
+            ["assign", "--transactions", "{log}/tx.csv", "--output", "{tmp}/out.parquet"],
+            "error: --engine dask assigns customer files (--input): make them with features\n",
+        ),
+    ],
+)
+def test_dask_transactions_bad_options_exit_2(
+    argv: list[str], message: str, log: Path, tmp_path: Path
+) -> None:
+    args = [a.format(log=log, tmp=tmp_path) for a in argv]
+    result = runner.invoke(app, [*args, "--engine", "dask"])
+    assert result.exit_code == 2
+    assert result.stderr == message
+    assert list(tmp_path.iterdir()) == []
