@@ -8,7 +8,7 @@ MODELS ?= models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-prod train-sample image-steps run test browser-deps lint bench bench-serve bench-report bench-assign bench-dask bench-dask-features bench-reload bench-uplift bench-hostile bench-invalid bench-features clean
+.PHONY: install install-prod train-sample image-steps run test browser-deps lint bench bench-serve bench-report bench-assign bench-dask bench-dask-features bench-reload bench-uplift bench-hostile bench-invalid bench-features bench-peers clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -111,6 +111,10 @@ bench-hostile: install train-sample
 # /health/live while 4 clients post invalid 10,000-customer batches back to back.
 bench-invalid: install train-sample
 	$(BIN)/python bench/invalid_flood.py $(MODELS)
+
+# Our service against MLflow, BentoML and a bare FastAPI echo in one run (venvs in build/peers).
+bench-peers: install
+	$(BIN)/python bench/peers.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache .mypy_cache .hypothesis

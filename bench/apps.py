@@ -1,7 +1,8 @@
 """The servers bench/serve.py compares our /assign with (uvicorn --factory targets).
 
 - ``echo_app``: a bare FastAPI endpoint that echoes the JSON body (the baseline), as
-  ``async def`` (``POST /echo``) and as a threadpool ``def`` (``POST /echo-sync``).
+  ``async def`` (``POST /echo``) and as a threadpool ``def`` (``POST /echo-sync``); the
+  same with a typed (Pydantic) body: ``POST /echo-typed``, ``POST /echo-typed-sync``.
 - ``pandas_app``: the common approach, a DataFrame and ``Pipeline.predict`` per request.
 """
 
@@ -17,6 +18,12 @@ from pydantic import BaseModel
 from training.artifact import load_artifact
 
 
+class Customer(BaseModel):
+    customer_id: str
+    annual_income: float | None = None
+    spending_score: float | None = None
+
+
 def echo_app() -> FastAPI:
     app = FastAPI()
 
@@ -28,13 +35,15 @@ def echo_app() -> FastAPI:
     def echo_sync(body: dict[str, Any] = Body()) -> dict[str, Any]:
         return body
 
+    @app.post("/echo-typed")
+    async def echo_typed(customer: Customer) -> Customer:
+        return customer
+
+    @app.post("/echo-typed-sync")
+    def echo_typed_sync(customer: Customer) -> Customer:
+        return customer
+
     return app
-
-
-class Customer(BaseModel):
-    customer_id: str
-    annual_income: float | None = None
-    spending_score: float | None = None
 
 
 def pandas_app() -> FastAPI:

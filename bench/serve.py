@@ -90,12 +90,18 @@ class Server:
         self.process.wait(timeout=30)
 
 
-def _wrk(url: str, body: bytes, concurrency: int, seconds: float) -> dict[str, float]:
+def _wrk(
+    url: str, body: bytes, concurrency: int, seconds: float, headers: dict[str, str] | None = None
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(
             'wrk.method = "POST"\n'
             'wrk.headers["Content-Type"] = "application/json"\n'
-            f"wrk.body = {json.dumps(body.decode())}\n"
+            + "".join(
+                f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}\n"
+                for k, v in (headers or {}).items()
+            )
+            + f"wrk.body = {json.dumps(body.decode())}\n"
         )
     done = subprocess.run(
         ["wrk", "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--latency", "-s",
@@ -116,9 +122,11 @@ def _wrk(url: str, body: bytes, concurrency: int, seconds: float) -> dict[str, f
     return {"rps": rps, "p50": latency("50"), "p99": latency("99")}
 
 
-async def _httpx_load(url: str, body: bytes, concurrency: int, seconds: float) -> dict[str, float]:
+async def _httpx_load(
+    url: str, body: bytes, concurrency: int, seconds: float, extra: dict[str, str] | None = None
+) -> dict[str, float]:
     latencies: list[float] = []
-    headers = {"content-type": "application/json"}
+    headers = {"content-type": "application/json"} | (extra or {})
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
         stop = time.perf_counter() + seconds
@@ -137,20 +145,26 @@ async def _httpx_load(url: str, body: bytes, concurrency: int, seconds: float) -
     return {"rps": len(latencies) / elapsed, "p50": quantiles[49], "p99": quantiles[98]}
 
 
-def _load(client: str, url: str, body: bytes, concurrency: int, seconds: float) -> dict[str, float]:
+def _load(
+    client: str,
+    url: str,
+    body: bytes,
+    concurrency: int,
+    seconds: float,
+    headers: dict[str, str] | None = None,
+) -> dict[str, float]:
     if client == "wrk":
-        return _wrk(url, body, concurrency, seconds)
-    return asyncio.run(_httpx_load(url, body, concurrency, seconds))
+        return _wrk(url, body, concurrency, seconds, headers)
+    return asyncio.run(_httpx_load(url, body, concurrency, seconds, headers))
 
 
-def _batch_p50(url: str, body: bytes, repeats: int) -> float:
+def _batch_p50(url: str, body: bytes, repeats: int, headers: dict[str, str] | None = None) -> float:
     times = []
-    with httpx.Client(timeout=60) as client:
+    sent = {"content-type": "application/json"} | (headers or {})
+    with httpx.Client(timeout=120) as client:
         for _ in range(repeats + 2):
             start = time.perf_counter()
-            client.post(
-                url, content=body, headers={"content-type": "application/json"}
-            ).raise_for_status()
+            client.post(url, content=body, headers=sent).raise_for_status()
             times.append((time.perf_counter() - start) * 1e3)
     return statistics.median(times[2:])  # the first two warm up
 
