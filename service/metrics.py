@@ -63,8 +63,8 @@ _ASSIGNED: ContextVar[list[list[dict[str, Any]]] | None] = ContextVar("assigned"
 class _MeteredModel(LoadedModel):
     """The served model: hands every answer list to the request being served."""
 
-    def assign(self, *args: Any, **kwargs: Any) -> Any:
-        answers = super().assign(*args, **kwargs)
+    def assign_columns(self, *args: Any, **kwargs: Any) -> Any:
+        answers = super().assign_columns(*args, **kwargs)
         sink = _ASSIGNED.get()
         if sink is not None:
             sink.append(answers)

@@ -136,7 +136,7 @@ def _add_examples(schema: dict[str, Any], model: LoadedModel) -> None:
     values = [example["value"] for example in examples.values()]
     customers = [model.requests.customer.model_validate(value) for value in values]
     answers = model.assign(customers)
-    _response_example(single, answers[0])
+    _response_example(single, answers[0] | {"model_version": model.version, "campaigns": []})
     batch = schema["paths"]["/assign/batch"]["post"]
     batch["requestBody"]["content"]["application/json"]["example"] = {"customers": values}
     _response_example(batch, {"model_version": model.version, "assignments": answers})

@@ -30,6 +30,7 @@ from training.spec import FeatureSpec, SegmentationSpec
 __all__ = [
     "Assignment",
     "AssignmentBatch",
+    "AssignmentRecord",
     "CampaignArm",
     "CustomerBase",
     "ErrorMessage",
@@ -88,6 +89,7 @@ class RequestModels:
     customer: type[CustomerBase]
     batch: type[BaseModel]
     examples: dict[str, dict[str, Any]]  # OpenAPI examples: name -> {summary, value}
+    max_batch: int  # most customers in one batch
 
 
 def _describe(feature: FeatureSpec) -> str:
@@ -186,7 +188,7 @@ def build_request_models(
         __doc__=f"Up to {max_batch} customers, assigned in one call.",
         customers=(list[customer], Field(max_length=max_batch)),
     )
-    return RequestModels(customer, batch, _openapi_examples(spec, examples))
+    return RequestModels(customer, batch, _openapi_examples(spec, examples), max_batch)
 
 
 def _openapi_examples(spec: SegmentationSpec, examples: list[Example]) -> dict[str, dict[str, Any]]:
@@ -219,8 +221,8 @@ class CampaignArm(_Out):
     offer: str | None = Field(description="What to offer; null in the holdout arm.")
 
 
-class Assignment(_Out):
-    """Where one customer belongs."""
+class AssignmentRecord(_Out):
+    """Where one customer belongs (the fields of training.scoring.RECORD_FIELDS)."""
 
     customer_id: str = Field(description="The id sent in the request, unchanged.")
     segment_id: int = Field(ge=0, description="Segment number (see GET /segments).")
@@ -243,7 +245,6 @@ class Assignment(_Out):
     imputed: list[str] = Field(
         description="Cluster features that were missing and replaced by the training value."
     )
-    model_version: str
     campaigns: list[CampaignArm] = Field(
         default_factory=list,
         description="Active campaigns (SEG_CAMPAIGNS) targeting this segment, with the "
@@ -251,9 +252,15 @@ class Assignment(_Out):
     )
 
 
-class AssignmentBatch(_Out):
+class Assignment(AssignmentRecord):
+    """Where one customer belongs, and the model that placed it."""
+
     model_version: str
-    assignments: list[Assignment] = Field(description="One per customer, in request order.")
+
+
+class AssignmentBatch(_Out):
+    model_version: str = Field(description="The model that placed every customer of the batch.")
+    assignments: list[AssignmentRecord] = Field(description="One per customer, in request order.")
 
 
 class SegmentSummary(_Out):

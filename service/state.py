@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -85,38 +85,22 @@ class LoadedModel:
         return self.artifact.figure_path(name)
 
     def assign(self, customers: Sequence[BaseModel]) -> list[dict[str, Any]]:
-        """Assign validated customers; one response row each, in order.
+        """Assign validated customers; one assignment record each, in order.
 
         Raises :class:`NoClusterFeatureError` when a customer has no cluster feature.
         """
         columns = {name: [getattr(c, name) for c in customers] for name in self.scorer_columns}
+        return self.assign_columns([getattr(c, self.spec.id.name) for c in customers], columns)
+
+    def assign_columns(
+        self, ids: Sequence[str], columns: Mapping[str, Sequence[Any] | np.ndarray]
+    ) -> list[dict[str, Any]]:
+        """Assign customers given as columns (see :meth:`assign`)."""
         result = self.scorer.assign(columns)
         masks = list(result.imputed.values())
         if masks and (empty := np.flatnonzero(np.logical_and.reduce(masks))).size:
             raise NoClusterFeatureError(empty.tolist())
-        ids = [getattr(c, self.spec.id.name) for c in customers]
-        names, version = self.segment_names, self.version
-        return [
-            {
-                "customer_id": customer_id,
-                "segment_id": segment,
-                "segment_name": names[segment],
-                "distance": distance,
-                "confidence": confidence,
-                "atypical": atypical,
-                "imputed": imputed,
-                "model_version": version,
-            }
-            for customer_id, segment, distance, confidence, atypical, imputed in zip(
-                ids,
-                result.segment.tolist(),
-                result.distance.tolist(),
-                result.confidence.tolist(),
-                result.atypical.tolist(),
-                result.imputed_lists(),
-                strict=True,
-            )
-        ]
+        return result.records(ids, self.segment_names)
 
     @property
     def scorer_columns(self) -> tuple[str, ...]:

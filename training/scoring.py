@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.pipeline import Pipeline
@@ -25,7 +25,18 @@ from training.spec import SegmentationSpec
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Assignments", "Scorer", "load_scorer"]
+__all__ = ["RECORD_FIELDS", "Assignments", "Scorer", "load_scorer"]
+
+# The assignment record: the fields of one answer, in order, for the API and the batch CLI.
+RECORD_FIELDS = (
+    "customer_id",
+    "segment_id",
+    "segment_name",
+    "distance",
+    "confidence",
+    "atypical",
+    "imputed",
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,20 @@ class Assignments:
             for row in np.flatnonzero(np.logical_or.reduce(list(self.imputed.values()))):
                 lists[row] = self.imputed_fields(int(row))
         return lists
+
+    def records(self, ids: Sequence[str], names: Sequence[str]) -> list[dict[str, Any]]:
+        """One assignment record (:data:`RECORD_FIELDS`) per row, built from the columns."""
+        rows = zip(
+            ids,
+            self.segment.tolist(),
+            np.asarray(names, dtype=object)[self.segment].tolist(),
+            self.distance.tolist(),
+            self.confidence.tolist(),
+            self.atypical.tolist(),
+            self.imputed_lists(),
+            strict=True,
+        )
+        return [dict(zip(RECORD_FIELDS, row, strict=True)) for row in rows]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from service.routes._responses import (
 from service.schemas import Assignment, AssignmentBatch, CustomerBase, missing_cluster_features
 from service.state import LoadedModel, NoClusterFeatureError
 from service.validation import invalid_request, validate_batch
+from training.columns import CustomerColumns, columns_from_records
 
 __all__ = ["router"]
 
@@ -75,7 +76,9 @@ async def assign_customer(model: ModelDep, body: JsonBody, campaigns: CampaignsD
     if len(body) > SINGLE_MAX_BYTES:
         raise PayloadTooLargeError(SINGLE_MAX_BYTES, "one customer: use /assign/batch for many")
     customer = _validate(model.requests.customer, body)
-    return _json(campaigns.attach(_assign(model, [customer], lambda _row: ("body",)))[0])
+    [answer] = _assign(model, [customer], lambda _row: ("body",))
+    answer["model_version"] = model.version
+    return _json(campaigns.attach([answer])[0])
 
 
 @router.post(
@@ -86,8 +89,26 @@ async def assign_customer(model: ModelDep, body: JsonBody, campaigns: CampaignsD
 )
 def assign_customers(model: ModelDep, body: JsonBody, campaigns: CampaignsDep) -> Response:
     """Assign up to SEG_MAX_BATCH customers in one call; answers keep the request order."""
-    customers: list[CustomerBase] = validate_batch(
-        model.requests.batch, model.requests.customer, body
-    )
-    answers = campaigns.attach(_assign(model, customers, lambda row: ("body", "customers", row)))
-    return _json({"model_version": model.version, "assignments": answers})
+    columns = _batch_columns(model, body)
+    if columns is not None:  # every customer valid: checked as columns
+        answers = model.assign_columns(columns.ids, columns.values)
+    else:  # something is off: the request models name each problem's row and field
+        customers: list[CustomerBase] = validate_batch(
+            model.requests.batch, model.requests.customer, body
+        )
+        answers = _assign(model, customers, lambda row: ("body", "customers", row))
+    return _json({"model_version": model.version, "assignments": campaigns.attach(answers)})
+
+
+def _batch_columns(model: LoadedModel, body: bytes) -> CustomerColumns | None:
+    """The batch as checked columns, or None when the request models must look at it."""
+    try:
+        parsed = pydantic_core.from_json(body, allow_inf_nan=False)
+    except ValueError:
+        return None
+    if type(parsed) is not dict or parsed.keys() != {"customers"}:
+        return None
+    records = parsed["customers"]
+    if type(records) is not list or len(records) > model.requests.max_batch:
+        return None
+    return columns_from_records(model.spec, records)

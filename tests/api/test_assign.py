@@ -80,7 +80,8 @@ def test_assign_customers_keeps_order_and_equals_single_calls(client: TestClient
     batch = AssignmentBatch.model_validate(response.json())
     assert [a.customer_id for a in batch.assignments] == ["a", "b", "c", "d"]
     singles = [client.post("/assign", json=c).json() for c in customers]
-    assert [a.model_dump() for a in batch.assignments] == singles
+    assert {single.pop("model_version") for single in singles} == {batch.model_version}
+    assert [a.model_dump() for a in batch.assignments] == singles  # no per-row model_version
     assert batch.assignments[1].imputed == ["spending_score"]
     assert batch.assignments[2].imputed == ["annual_income"]
 

@@ -38,6 +38,8 @@ def test_assign_customers_equals_single_calls(
     response = client.post("/assign/batch", json={"customers": batch})
     assert response.status_code == 200
     singles = [client.post("/assign", json=customer).json() for customer in batch]
+    version = response.json()["model_version"]
+    assert all(single.pop("model_version") == version for single in singles)
     assert response.json()["assignments"] == singles
 
 

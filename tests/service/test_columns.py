@@ -1,0 +1,101 @@
+"""The columnar check of a batch accepts exactly what the request models accept."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from service.schemas import build_request_models
+from training.columns import columns_from_records
+from training.spec import load_spec
+
+SPEC = load_spec("mall-full")
+MODELS = build_request_models(SPEC, [], max_batch=100)
+CLUSTER = [f.name for f in SPEC.cluster_features]
+
+anything = st.one_of(
+    st.integers(-(10**20), 10**20),
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 20_000),
+    st.floats(-10, 20_000, allow_nan=False, allow_infinity=False),
+    st.sampled_from(["Male", " female ", "FEMALE", "x", "", "85"]),
+)
+records = st.lists(
+    st.dictionaries(
+        st.sampled_from(["customer_id", "annual_income", "spending_score", "age", "gender", "zz"]),
+        anything,
+    ),
+    max_size=6,
+)
+
+
+def _pydantic(batch: list[Any]) -> list[Any] | None:
+    try:
+        customers = MODELS.batch.model_validate_json(json.dumps({"customers": batch})).customers  # type: ignore[attr-defined]
+    except ValidationError:
+        return None
+    has_cluster = [any(getattr(c, n) is not None for n in CLUSTER) for c in customers]
+    return customers if all(has_cluster) else None
+
+
+@settings(max_examples=400, deadline=None)
+@given(batch=records)
+def test_columns_accept_exactly_what_the_request_models_accept(batch: list[Any]) -> None:
+    columns = columns_from_records(SPEC, batch)
+    customers = _pydantic(batch)
+    assert (columns is None) == (customers is None)
+    if columns is None or customers is None:
+        return
+    assert columns.ids == [c.customer_id for c in customers]
+    for feature in SPEC.features:
+        expected = [getattr(c, feature.name) for c in customers]
+        got = list(columns.values[feature.name])
+        if feature.kind == "numeric":
+            expected = [math.nan if v is None else float(v) for v in expected]
+            np.testing.assert_array_equal(np.asarray(got, dtype=float), expected)
+        else:
+            assert got == expected
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [{"customer_id": "a", "annual_income": 1e400}],
+        [{"customer_id": "a", "annual_income": 10**400}],
+        [{"customer_id": "a", "annual_income": True}],
+        [{"customer_id": "a", "annual_income": -1}],
+        [{"customer_id": "a", "spending_score": 101}],
+        [{"customer_id": "a", "gender": None}],  # no cluster feature
+        [{"customer_id": "", "annual_income": 5}],
+        [{"customer_id": "a" * 129, "annual_income": 5}],
+        [{"customer_id": 7.0, "annual_income": 5}],
+        [{"customer_id": True, "annual_income": 5}],
+        [{"annual_income": 5}],
+        [{"customer_id": "a", "annual_income": 5, "gender": "x"}],
+        [{"customer_id": "a", "annual_income": 5, "extra": 1}],
+        [["customer_id", "a"]],
+        {"customer_id": "a"},
+    ],
+)
+def test_columns_refuse_what_the_request_models_refuse(batch: Any) -> None:
+    assert columns_from_records(SPEC, batch) is None
+
+
+def test_columns_canonicalise_categories_and_fill_missing() -> None:
+    batch = [
+        {"customer_id": "a", "annual_income": 5, "gender": " female "},
+        {"customer_id": "b", "spending_score": 7.5},
+    ]
+    columns = columns_from_records(SPEC, batch)
+    assert columns is not None
+    assert columns.values["gender"] == ["Female", None]
+    np.testing.assert_array_equal(columns.values["annual_income"], [5.0, np.nan])
+    np.testing.assert_array_equal(columns.values["spending_score"], [np.nan, 7.5])
