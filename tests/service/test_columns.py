@@ -99,3 +99,26 @@ def test_columns_canonicalise_categories_and_fill_missing() -> None:
     assert columns.values["gender"] == ["Female", None]
     np.testing.assert_array_equal(columns.values["annual_income"], [5.0, np.nan])
     np.testing.assert_array_equal(columns.values["spending_score"], [np.nan, 7.5])
+
+
+def test_records_carry_the_record_fields_in_order() -> None:
+    from training.scoring import RECORD_FIELDS, Assignments
+
+    result = Assignments(
+        segment=np.array([1]),
+        distance=np.array([0.5]),
+        confidence=np.array([0.25]),
+        atypical=np.array([True]),
+        imputed={"spending_score": np.array([True])},
+    )
+    [record] = result.records(["c-1"], ["zero", "one"])
+    assert tuple(record) == RECORD_FIELDS
+    assert record == {
+        "customer_id": "c-1",
+        "segment_id": 1,
+        "segment_name": "one",
+        "distance": 0.5,
+        "confidence": 0.25,
+        "atypical": True,
+        "imputed": ["spending_score"],
+    }
