@@ -83,6 +83,11 @@ class CampaignHolder:
             answer["campaigns"] = book.arms(answer["segment_id"], answer["customer_id"], today)
         return answers
 
+    def column(self, segments: list[int], ids: list[str]) -> list[str]:
+        """Per customer, ``name=arm`` of each active campaign joined by ``;`` (tables)."""
+        book = self.book
+        return [""] * len(ids) if book is None else book.column(segments, ids, utc_today())
+
 
 async def poll_campaigns(campaigns: CampaignHolder, models: ModelHolder, interval: float) -> None:
     """Look at the campaign file every ``interval`` seconds (and after a model swap)."""

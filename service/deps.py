@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
+from service.columnar import MEDIA_TYPES
 from service.config import Settings
 from service.errors import (
     ForbiddenError,
@@ -28,6 +29,7 @@ from service.state import LoadedModel, ModelHolder
 
 __all__ = [
     "API_KEY_HEADER",
+    "BatchBody",
     "HolderDep",
     "JsonBody",
     "ModelDep",
@@ -70,13 +72,34 @@ async def _model(request: Request, holder: Annotated[ModelHolder, Depends(_holde
     return model
 
 
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type in _JSON_TYPES or media_type.endswith("+json")
+
+
 async def _json_body(request: Request) -> bytes:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type not in _JSON_TYPES and not media_type.endswith("+json"):
+    media_type = _media_type(request)
+    if not _is_json(media_type):
         raise UnsupportedMediaTypeError(
             f"Content-Type {media_type!r} is not supported: send application/json"
         )
     return await request.body()
+
+
+async def _batch_body(request: Request) -> tuple[str, bytes]:
+    media_type = _media_type(request)
+    if _is_json(media_type):
+        return "application/json", await request.body()
+    if media_type not in MEDIA_TYPES:
+        raise UnsupportedMediaTypeError(
+            f"Content-Type {media_type!r} is not supported: send application/json, "
+            + ", ".join(MEDIA_TYPES[:-1])
+            + f" or {MEDIA_TYPES[-1]}"
+        )
+    return media_type, await request.body()
 
 
 def _check_key(sent: str | None, keys: tuple[str, ...]) -> None:
@@ -110,3 +133,4 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 HolderDep = Annotated[ModelHolder, Depends(_holder)]
 ModelDep = Annotated[LoadedModel, Depends(_model)]
 JsonBody = Annotated[bytes, Depends(_json_body)]
+BatchBody = Annotated[tuple[str, bytes], Depends(_batch_body)]  # (media type, bytes)

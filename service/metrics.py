@@ -19,13 +19,12 @@ import re
 import shutil
 import tempfile
 import time
-from collections import Counter as Tally
 from contextvars import ContextVar
 from dataclasses import fields
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -38,6 +37,7 @@ from prometheus_client import (
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.state import LoadedModel, Refusal
+from training.scoring import Assignments
 
 __all__ = [
     "CONTENT_TYPE",
@@ -57,18 +57,18 @@ BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("service.access")
-_ASSIGNED: ContextVar[list[list[dict[str, Any]]] | None] = ContextVar("assigned", default=None)
+_ASSIGNED: ContextVar[list[Assignments] | None] = ContextVar("assigned", default=None)
 
 
 class _MeteredModel(LoadedModel):
     """The served model: hands every answer list to the request being served."""
 
-    def assign_columns(self, *args: Any, **kwargs: Any) -> Any:
-        answers = super().assign_columns(*args, **kwargs)
+    def score(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().score(*args, **kwargs)
         sink = _ASSIGNED.get()
         if sink is not None:
-            sink.append(answers)
-        return answers
+            sink.append(result)
+        return result
 
 
 class Metrics:
@@ -178,14 +178,14 @@ class Metrics:
         children[0].inc()
         children[1].observe(seconds)
 
-    def observe_assignments(self, answer_lists: list[list[dict[str, Any]]]) -> None:
-        answers = list(chain.from_iterable(answer_lists))
-        segments = Tally(answer["segment_id"] for answer in answers)
-        atypical = Tally(answer["segment_id"] for answer in answers if answer["atypical"])
-        for segment, count in segments.items():
-            self.assignments.labels(str(segment)).inc(count)
-        for segment, count in atypical.items():
-            self.atypical.labels(str(segment)).inc(count)
+    def observe_assignments(self, results: list[Assignments]) -> None:
+        for result in results:
+            segments = np.bincount(result.segment)
+            atypical = np.bincount(result.segment[result.atypical], minlength=len(segments))
+            for segment in np.flatnonzero(segments).tolist():
+                self.assignments.labels(str(segment)).inc(int(segments[segment]))
+                if atypical[segment]:
+                    self.atypical.labels(str(segment)).inc(int(atypical[segment]))
 
     def exposition(self) -> bytes:
         """The text format of every metric (of every worker in multiprocess mode)."""
@@ -265,7 +265,7 @@ class MetricsMiddleware:
                         version = value.decode("latin-1")
             await send(message)
 
-        assigned: list[list[dict[str, Any]]] = []
+        assigned: list[Assignments] = []
         token = _ASSIGNED.set(assigned)
         try:
             await self.app(scope, receive, observed_send)
@@ -280,7 +280,7 @@ class MetricsMiddleware:
         status: int,
         version: str | None,
         seconds: float,
-        assigned: list[list[dict[str, Any]]],
+        assigned: list[Assignments],
     ) -> None:
         method, route = scope["method"], _route(scope)
         self.metrics.observe_request(method, route, status, seconds)

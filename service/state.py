@@ -37,7 +37,7 @@ from training.artifact import (
     load_artifact,
     resolve_version,
 )
-from training.scoring import Scorer, load_scorer
+from training.scoring import Assignments, Scorer, load_scorer
 from training.spec import SegmentationSpec
 
 __all__ = [
@@ -96,11 +96,15 @@ class LoadedModel:
         self, ids: Sequence[str], columns: Mapping[str, Sequence[Any] | np.ndarray]
     ) -> list[dict[str, Any]]:
         """Assign customers given as columns (see :meth:`assign`)."""
+        return self.score(columns).records(ids, self.segment_names)
+
+    def score(self, columns: Mapping[str, Sequence[Any] | np.ndarray]) -> Assignments:
+        """The scorer's arrays for customers given as columns (see :meth:`assign`)."""
         result = self.scorer.assign(columns)
         masks = list(result.imputed.values())
         if masks and (empty := np.flatnonzero(np.logical_and.reduce(masks))).size:
             raise NoClusterFeatureError(empty.tolist())
-        return result.records(ids, self.segment_names)
+        return result
 
     @property
     def scorer_columns(self) -> tuple[str, ...]:

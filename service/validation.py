@@ -24,6 +24,7 @@ __all__ = [
     "invalid_request",
     "public_issues",
     "validate_batch",
+    "validate_records",
 ]
 
 MAX_ISSUES = 100
@@ -102,6 +103,13 @@ def validate_batch(batch: type[BaseModel], customer: type[BaseModel], body: byte
         except ValidationError as exc:
             errors = exc.errors(include_url=False, include_input=False)
             raise invalid_request(errors, exc.error_count(), prefix=("body",)) from None
+    return validate_records(customer, customers, ("body", "customers"))
+
+
+def validate_records(
+    customer: type[BaseModel], customers: list[Any], loc: tuple[str | int, ...]
+) -> list[Any]:
+    """Customers (parsed objects) validated chunk by chunk; issues located at ``loc + row``."""
     adapter = _customers_adapter(customer)
     valid: list[Any] = []
     issues: list[dict[str, Any]] = []
@@ -114,7 +122,7 @@ def validate_batch(batch: type[BaseModel], customer: type[BaseModel], body: byte
             if len(issues) < MAX_ISSUES:
                 for issue in exc.errors(include_url=False, include_input=False):
                     row, *rest = issue["loc"]
-                    issue["loc"] = ("body", "customers", start + int(row), *rest)
+                    issue["loc"] = (*loc, start + int(row), *rest)
                     issues.append(dict(issue))
     if total:
         raise invalid_request(issues, total)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import pydantic_core
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, ValidationError
 
+from service.batch import batch_response, score_batch
 from service.campaign_state import CampaignsDep
-from service.deps import JsonBody, ModelDep, require_api_key
+from service.columnar import MEDIA_TYPES
+from service.deps import BatchBody, JsonBody, ModelDep, require_api_key
 from service.errors import PayloadTooLargeError
 from service.routes._responses import (
     NOT_READY,
@@ -21,8 +23,7 @@ from service.routes._responses import (
 )
 from service.schemas import Assignment, AssignmentBatch, CustomerBase, missing_cluster_features
 from service.state import LoadedModel, NoClusterFeatureError
-from service.validation import invalid_request, validate_batch
-from training.columns import CustomerColumns, columns_from_records
+from service.validation import invalid_request
 
 __all__ = ["router"]
 
@@ -35,6 +36,11 @@ router = APIRouter(
 M = TypeVar("M", bound=BaseModel)
 SINGLE_MAX_BYTES = 64 * 1024
 ERRORS = NOT_READY | TOO_LARGE | UNSUPPORTED | UNPROCESSABLE
+ACCEPT_HELP = "application/json (default), " + ", ".join(MEDIA_TYPES) + ": the answer's format."
+_TABLE = {"schema": {"type": "string", "format": "binary"}}
+BATCH_FORMATS: dict[int | str, dict[str, Any]] = {
+    200: {"content": dict.fromkeys(MEDIA_TYPES, _TABLE)}
+}
 
 
 def _body(schema: str) -> dict[str, Any]:
@@ -42,6 +48,13 @@ def _body(schema: str) -> dict[str, Any]:
     # so the body is declared here and its schema filled in by service.openapi.
     ref = {"$ref": f"#/components/schemas/{schema}"}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": ref}}}}
+
+
+def batch_body() -> dict[str, Any]:
+    """The batch body: JSON (``CustomerBatch``) or a table in one of the columnar formats."""
+    body = _body("CustomerBatch")
+    body["requestBody"]["content"] |= dict.fromkeys(MEDIA_TYPES, _TABLE)
+    return body
 
 
 def _validate(schema: type[M], body: bytes) -> M:
@@ -84,31 +97,27 @@ async def assign_customer(model: ModelDep, body: JsonBody, campaigns: CampaignsD
 @router.post(
     "/batch",
     response_model=AssignmentBatch,
-    responses=ERRORS,
-    openapi_extra=_body("CustomerBatch"),
+    responses=ERRORS | BATCH_FORMATS,
+    openapi_extra=batch_body(),
 )
-def assign_customers(model: ModelDep, body: JsonBody, campaigns: CampaignsDep) -> Response:
-    """Assign up to SEG_MAX_BATCH customers in one call; answers keep the request order."""
-    columns = _batch_columns(model, body)
-    if columns is not None:  # every customer valid: checked as columns
-        answers = model.assign_columns(columns.ids, columns.values)
-    else:  # something is off: the request models name each problem's row and field
-        customers: list[CustomerBase] = validate_batch(
-            model.requests.batch, model.requests.customer, body
-        )
-        answers = _assign(model, customers, lambda row: ("body", "customers", row))
-    return _json({"model_version": model.version, "assignments": campaigns.attach(answers)})
+def assign_customers(
+    model: ModelDep,
+    body: BatchBody,
+    campaigns: CampaignsDep,
+    accept: Annotated[str | None, Header(description=ACCEPT_HELP)] = None,
+) -> Response:
+    """Assign up to SEG_MAX_BATCH customers in one call; answers keep the request order.
 
+    The body is JSON, or a table by `Content-Type`: Apache Arrow IPC stream, Parquet or
+    CSV, one row per customer, the JSON field names as column names (a null cell is a
+    missing value). `Accept` picks the answer's format: JSON (default), or one of the
+    three, with the columns `customer_id, segment_id, segment_name, distance, confidence,
+    atypical, imputed, campaigns` (lists joined with `;`).
 
-def _batch_columns(model: LoadedModel, body: bytes) -> CustomerColumns | None:
-    """The batch as checked columns, or None when the request models must look at it."""
-    try:
-        parsed = pydantic_core.from_json(body, allow_inf_nan=False)
-    except ValueError:
-        return None
-    if type(parsed) is not dict or parsed.keys() != {"customers"}:
-        return None
-    records = parsed["customers"]
-    if type(records) is not list or len(records) > model.requests.max_batch:
-        return None
-    return columns_from_records(model.spec, records)
+        curl -s -X POST localhost:8000/assign/batch -H 'content-type: text/csv' \\
+             -H 'accept: text/csv' --data-binary @customers.csv
+        curl -s -X POST localhost:8000/assign/batch \\
+             -H 'content-type: application/vnd.apache.parquet' \\
+             -H 'accept: application/vnd.apache.arrow.stream' --data-binary @customers.parquet
+    """
+    return batch_response(model, campaigns, score_batch(model, *body), accept)

@@ -1,0 +1,94 @@
+"""The work of ``POST /assign/batch``: any body in, customers scored as columns, answer out.
+
+JSON bodies and columnar ones (:mod:`service.columnar`) take the same road: the columns are
+checked as columns (:mod:`training.columns`) and scored whole. Only when that check fails
+do the rows go through the request models, which name each problem's row and field
+(:mod:`service.validation` shapes the 422).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic_core
+from fastapi import Response
+
+from service.campaign_state import CampaignHolder
+from service.columnar import MEDIA_TYPES, answer_table, read_table, table_columns, write_table
+from service.schemas import CustomerBase, missing_cluster_features
+from service.state import LoadedModel, NoClusterFeatureError
+from service.validation import invalid_request, validate_batch, validate_records
+from training.columns import CustomerColumns, columns_from_records
+from training.scoring import Assignments
+
+__all__ = ["JSON", "batch_response", "score_batch"]
+
+JSON = "application/json"
+
+
+def _json_columns(model: LoadedModel, body: bytes) -> CustomerColumns | None:
+    try:
+        parsed = pydantic_core.from_json(body, allow_inf_nan=False)
+    except ValueError:
+        return None
+    if type(parsed) is not dict or parsed.keys() != {"customers"}:
+        return None
+    records = parsed["customers"]
+    if type(records) is not list or len(records) > model.requests.max_batch:
+        return None
+    return columns_from_records(model.spec, records)
+
+
+def _score_objects(
+    model: LoadedModel, customers: list[CustomerBase], loc: tuple[str, ...]
+) -> tuple[list[str], Assignments]:
+    ids = [getattr(c, model.spec.id.name) for c in customers]
+    columns = {name: [getattr(c, name) for c in customers] for name in model.scorer_columns}
+    try:
+        return ids, model.score(columns)
+    except NoClusterFeatureError as exc:
+        issues = (missing_cluster_features(customers[row], (*loc, row)) for row in exc.rows)
+        raise invalid_request(issues, len(exc.rows)) from None
+
+
+def score_batch(model: LoadedModel, media_type: str, body: bytes) -> tuple[list[str], Assignments]:
+    """The ids and the scorer's arrays of a batch body, or a 422 naming rows and fields."""
+    if media_type == JSON:
+        columns = _json_columns(model, body)
+        if columns is None:
+            customers = validate_batch(model.requests.batch, model.requests.customer, body)
+            return _score_objects(model, customers, ("body", "customers"))
+    else:
+        table = read_table(media_type, body, model.spec)
+        columns = table_columns(table, model.spec, model.requests.max_batch)
+        if columns is None:
+            records = table.to_pylist()
+            customers = validate_records(model.requests.customer, records, ("body",))
+            return _score_objects(model, customers, ("body",))
+    return columns.ids, model.score(columns.values)
+
+
+def _wanted(accept: str | None) -> str:
+    for part in (accept or "").split(","):
+        media_type = part.split(";")[0].strip().lower()
+        if media_type in MEDIA_TYPES or media_type == JSON:
+            return media_type
+    return JSON
+
+
+def batch_response(
+    model: LoadedModel,
+    campaigns: CampaignHolder,
+    scored: tuple[list[str], Assignments],
+    accept: str | None,
+) -> Response:
+    """The answer in the format ``accept`` asks for (JSON unless a columnar one is named)."""
+    ids, result = scored
+    media_type = _wanted(accept)
+    if media_type == JSON:
+        answers = campaigns.attach(result.records(ids, model.segment_names))
+        content: Any = {"model_version": model.version, "assignments": answers}
+        return Response(pydantic_core.to_json(content), media_type=JSON)
+    arms = campaigns.column(result.segment.tolist(), ids)
+    table = answer_table(ids, result, model.segment_names, arms, model.version)
+    return Response(write_table(table, media_type), media_type=media_type)
