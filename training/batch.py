@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from training.artifact import load_artifact
+from training.batch_columns import chunk_columns
 from training.batch_files import RaggedRows, check_paths, partial_path, sweep_partials
 from training.campaigns import CampaignBook, utc_today
 from training.data import (
@@ -103,8 +105,10 @@ def _block_size(path: Path, chunk_rows: int) -> int:
 
 def _chunks(
     path: Path, chunk_rows: int, ragged: RaggedRows
-) -> Iterator[tuple[pd.DataFrame, int, int]]:
-    """Yield (chunk as text columns, progress done, progress total); ragged rows to ``ragged``."""
+) -> Iterator[tuple[pd.DataFrame | pa.RecordBatch, int, int]]:
+    """Yield (chunk as text columns, progress done, progress total); ragged rows to ``ragged``.
+
+    A CSV chunk stays an Arrow batch (of strings) for :func:`chunk_columns`."""
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
     try:
@@ -131,7 +135,7 @@ def _chunks(
                 ),
             )
             for batch in reader:
-                yield batch.to_pandas(), source.tell(), total
+                yield batch, source.tell(), total
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"cannot read {path}: {reason}") from None
@@ -163,14 +167,11 @@ def _with_ragged(
 
 
 def _assignments(
-    cleaned: pd.DataFrame, scorer: Scorer, names: list[str], version: str
+    columns: Mapping[str, Any], scorer: Scorer, names: list[str], version: str
 ) -> dict[str, pa.Array]:
-    columns = {
-        name: cleaned[name].to_numpy(dtype=object if name in scorer.categorical else np.float64)
-        for name in (*scorer.numeric, *scorer.categorical)
-    }
     result = scorer.assign(columns)
     imputed = [";".join(fields) for fields in result.imputed_lists()]
+    n = len(result.segment)
     return {
         "segment_id": pa.array(result.segment, pa.int64()),
         "segment_name": pa.array(names, pa.string()).take(result.segment),
@@ -178,8 +179,30 @@ def _assignments(
         "confidence": pa.array(result.confidence, pa.float64()),
         "atypical": pa.array(result.atypical, pa.bool_()),
         "imputed": pa.array(imputed, pa.string()),
-        "model_version": pa.array([version], pa.string()).take(np.zeros(len(cleaned), np.int64)),
+        "model_version": pa.array([version], pa.string()).take(np.zeros(n, np.int64)),
     }
+
+
+def _chunk(
+    chunk: pd.DataFrame | pa.RecordBatch, spec: SegmentationSpec, source_rows: np.ndarray
+) -> tuple[pa.Array, dict[str, Any], pd.DataFrame, tuple[str, ...]]:
+    """(ids, scorer columns, rejected rows, absent columns) of one chunk: checked as
+    columns when every row is valid, else through clean() (which gives reasons)."""
+    fast = chunk_columns(chunk, spec) if isinstance(chunk, pa.RecordBatch) else None
+    if fast is not None:
+        checked, absent = fast
+        header = [ROW_COLUMN, *chunk.schema.names, REASON_COLUMN]
+        none = pd.DataFrame({name: pd.Series([], dtype="string") for name in header})
+        none[ROW_COLUMN] = none[ROW_COLUMN].astype(np.int64)
+        return pa.array(checked.ids, pa.string()), checked.values, none, absent
+    frame = chunk.to_pandas() if isinstance(chunk, pa.RecordBatch) else chunk
+    cleaned, rejected, absent = _clean_chunk(frame, spec, source_rows)
+    columns = {
+        f.name: cleaned[f.name].to_numpy(dtype=np.float64 if f.kind == "numeric" else object)
+        for f in spec.features
+    }
+    ids = pa.array(cleaned[spec.id.name].to_numpy(dtype=object), pa.string())
+    return ids, columns, rejected, tuple(absent)
 
 
 def _rejected_table(rejected: pd.DataFrame) -> pa.Table:
@@ -198,7 +221,7 @@ def _rejected_table(rejected: pd.DataFrame) -> pa.Table:
 
 
 def assign_frame(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | pa.RecordBatch,
     spec: SegmentationSpec,
     scorer: Scorer,
     names: list[str],
@@ -208,15 +231,17 @@ def assign_frame(
     campaigns: CampaignBook | None = None,
     day: date | None = None,
 ) -> tuple[pa.Table, pd.DataFrame, tuple[str, ...]]:
-    """Clean and assign rows of text columns: (assignments, rejected rows, absent columns).
+    """Check and assign rows of text columns: (assignments, rejected rows, absent columns).
+
+    An Arrow batch (a CSV chunk) is checked as columns when every row is valid; other rows
+    go through clean(), which gives the reasons.
 
     ``source_rows`` are the rows' numbers in their file; with ``campaigns``, a
     ``campaigns`` column for ``day`` (see :func:`assign_file`). The Dask engine calls this
     per Parquet partition, so both paths give the same answers.
     """
-    cleaned, rejected, absent = _clean_chunk(frame, spec, source_rows)
-    answers = _assignments(cleaned, scorer, names, version)
-    ids = pa.array(cleaned[spec.id.name].to_numpy(dtype=object), pa.string())
+    ids, features, rejected, absent = _chunk(frame, spec, source_rows)
+    answers = _assignments(features, scorer, names, version)
     if campaigns is not None:
         segments, texts = answers["segment_id"].to_pylist(), ids.to_pylist()
         arms = campaigns.column(segments, texts, day or utc_today())
@@ -255,7 +280,8 @@ def assign_chunks(
         table, rejected, absent = assign_frame(
             frame, spec, scorer, names, version, source_rows, campaigns=campaigns, day=day
         )
-        columns = list(map(str, frame.columns))
+        header = frame.schema.names if isinstance(frame, pa.RecordBatch) else frame.columns
+        columns = list(map(str, header))
         rejected = _with_ragged(rejected, ragged.drain(), columns)
         parsed += len(frame)
         rows = parsed + len(ragged.rows)
