@@ -57,7 +57,7 @@ frame.assign(segment=pipeline.predict(X))[["CustomerID", "segment"]].to_csv(outp
     "ours": """
 from training.batch import assign_file
 start = time.perf_counter()
-result = assign_file(source, output, models)
+result = assign_file(source, output, models, overwrite=True)
 """,
 }
 

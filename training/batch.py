@@ -25,7 +25,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from training.artifact import load_artifact
-from training.batch_columns import chunk_columns
+from training.batch_columns import read_chunk
 from training.batch_files import RaggedRows, check_paths, partial_path, sweep_partials
 from training.campaigns import CampaignBook, utc_today
 from training.data import (
@@ -35,7 +35,6 @@ from training.data import (
     ROW_COLUMN,
     DataError,
     as_text,
-    clean,
 )
 from training.scoring import Scorer, load_scorer
 from training.spec import SegmentationSpec
@@ -141,17 +140,6 @@ def _chunks(
         raise DataError(f"cannot read {path}: {reason}") from None
 
 
-def _clean_chunk(
-    frame: pd.DataFrame, spec: SegmentationSpec, source_rows: np.ndarray
-) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
-    """clean() one chunk as the API would: repeated ids kept, absent feature columns
-    missing in every row; rejected rows numbered in the file."""
-    result = clean(frame.reset_index(drop=True), spec, reject_duplicates=False, impute_absent=True)
-    rejected = result.rejected
-    rejected[ROW_COLUMN] = source_rows[rejected[ROW_COLUMN].to_numpy(dtype=np.int64) - 1]
-    return result.cleaned, rejected, result.absent
-
-
 def _with_ragged(
     rejected: pd.DataFrame, ragged: list[tuple[int, str]], columns: list[str]
 ) -> pd.DataFrame:
@@ -183,28 +171,6 @@ def _assignments(
     }
 
 
-def _chunk(
-    chunk: pd.DataFrame | pa.RecordBatch, spec: SegmentationSpec, source_rows: np.ndarray
-) -> tuple[pa.Array, dict[str, Any], pd.DataFrame, tuple[str, ...]]:
-    """(ids, scorer columns, rejected rows, absent columns) of one chunk: checked as
-    columns when every row is valid, else through clean() (which gives reasons)."""
-    fast = chunk_columns(chunk, spec) if isinstance(chunk, pa.RecordBatch) else None
-    if fast is not None:
-        checked, absent = fast
-        header = [ROW_COLUMN, *chunk.schema.names, REASON_COLUMN]
-        none = pd.DataFrame({name: pd.Series([], dtype="string") for name in header})
-        none[ROW_COLUMN] = none[ROW_COLUMN].astype(np.int64)
-        return pa.array(checked.ids, pa.string()), checked.values, none, absent
-    frame = chunk.to_pandas() if isinstance(chunk, pa.RecordBatch) else chunk
-    cleaned, rejected, absent = _clean_chunk(frame, spec, source_rows)
-    columns = {
-        f.name: cleaned[f.name].to_numpy(dtype=np.float64 if f.kind == "numeric" else object)
-        for f in spec.features
-    }
-    ids = pa.array(cleaned[spec.id.name].to_numpy(dtype=object), pa.string())
-    return ids, columns, rejected, tuple(absent)
-
-
 def _rejected_table(rejected: pd.DataFrame) -> pa.Table:
     # Every chunk must give the same schema, empty or not: row numbers, then text.
     return pa.table(
@@ -233,14 +199,14 @@ def assign_frame(
 ) -> tuple[pa.Table, pd.DataFrame, tuple[str, ...]]:
     """Check and assign rows of text columns: (assignments, rejected rows, absent columns).
 
-    An Arrow batch (a CSV chunk) is checked as columns when every row is valid; other rows
-    go through clean(), which gives the reasons.
+    In an Arrow batch (a CSV chunk) the valid rows are checked and read as columns; only
+    the others go through clean(), which gives the reasons (:mod:`training.batch_columns`).
 
     ``source_rows`` are the rows' numbers in their file; with ``campaigns``, a
     ``campaigns`` column for ``day`` (see :func:`assign_file`). The Dask engine calls this
     per Parquet partition, so both paths give the same answers.
     """
-    ids, features, rejected, absent = _chunk(frame, spec, source_rows)
+    ids, features, rejected, absent = read_chunk(frame, spec, source_rows)
     answers = _assignments(features, scorer, names, version)
     if campaigns is not None:
         segments, texts = answers["segment_id"].to_pylist(), ids.to_pylist()

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from training.spec import FeatureSpec, SegmentationSpec
+from training.spec import SegmentationSpec
 
-__all__ = ["CustomerColumns", "check_columns", "columns_from_records"]
+__all__ = ["CustomerColumns", "check_columns", "columns_from_records", "row_validity"]
 
 _NUMBER_TYPES = frozenset({int, float, type(None)})
 _TEXT_TYPES = frozenset({str, type(None)})
@@ -37,20 +37,6 @@ class CustomerColumns:
         return len(self.ids)
 
 
-def _numeric(feature: FeatureSpec, values: np.ndarray) -> bool:
-    present = values[~np.isnan(values)]
-    if not np.isfinite(present).all():
-        return False
-    low = feature.min is None or bool((present >= feature.min).all())
-    return low and (feature.max is None or bool((present <= feature.max).all()))
-
-
-def _categorical(feature: FeatureSpec, values: Sequence[Any]) -> list[str | None] | None:
-    allowed = {value.casefold(): value for value in feature.allowed or ()}
-    canonical = [None if v is None else allowed.get(v.strip().casefold(), "") for v in values]
-    return None if "" in canonical else canonical
-
-
 def _ids_text(ids: Sequence[Any]) -> list[str] | None:
     # JSON integer ids are kept as their decimal text, as the request models keep them.
     types = set(map(type, ids))
@@ -59,9 +45,44 @@ def _ids_text(ids: Sequence[Any]) -> list[str] | None:
     return [str(i) for i in ids] if int in types else list(ids)
 
 
-def _ids_valid(spec: SegmentationSpec, ids: Sequence[str]) -> bool:
-    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-    return bool(((lengths >= 1) & (lengths <= spec.id.max_length)).all())
+def row_validity(
+    spec: SegmentationSpec, ids: Sequence[str | None], columns: Mapping[str, Any]
+) -> tuple[np.ndarray, dict[str, np.ndarray | list[str | None]]]:
+    """Per row, whether its id and every value pass the spec, and the typed columns.
+
+    ``columns``: numeric features as float arrays (NaN: missing), categorical ones as lists
+    of str/None; a feature may be absent (missing in every row). The returned categorical
+    columns hold the canonical spelling (None where missing or not allowed).
+    """
+    n = len(ids)
+    most = spec.id.max_length
+    valid = np.fromiter((i is not None and 0 < len(i) <= most for i in ids), bool, count=n)
+    present = np.zeros(n, dtype=bool)
+    values: dict[str, np.ndarray | list[str | None]] = {}
+    for feature in spec.features:
+        column = columns.get(feature.name)
+        if feature.kind == "numeric":
+            array = np.full(n, np.nan) if column is None else np.asarray(column, np.float64)
+            with np.errstate(invalid="ignore"):
+                valid &= ~np.isinf(array)
+                if feature.min is not None:
+                    valid &= ~(array < feature.min)
+                if feature.max is not None:
+                    valid &= ~(array > feature.max)
+            values[feature.name] = array
+            filled = ~np.isnan(array)
+        else:
+            allowed = {value.casefold(): value for value in feature.allowed or ()}
+            cells = [None] * n if column is None else column
+            canonical = [None if v is None else allowed.get(v.strip().casefold()) for v in cells]
+            filled = np.fromiter((v is not None for v in canonical), bool, count=n)
+            valid &= filled | np.fromiter((v is None for v in cells), bool, count=n)
+            values[feature.name] = canonical
+        if feature.role == "cluster":
+            present |= filled
+    if spec.cluster_features:
+        valid &= present
+    return valid, values
 
 
 def check_columns(
@@ -73,38 +94,26 @@ def check_columns(
     categorical ones sequences of str/None.
     """
     texts = _ids_text(ids)
-    if texts is None or not _ids_valid(spec, texts):
+    if texts is None:
         return None
-    n = len(texts)
-    values: dict[str, np.ndarray | list[str | None]] = {}
-    present = np.zeros(n, dtype=bool)
+    typed: dict[str, Any] = {}
     for feature in spec.features:
         column = columns.get(feature.name)
+        if column is None:
+            continue
         if feature.kind == "numeric":
-            array = _as_float(column, n)
-            if array is None or not _numeric(feature, array):
-                return None
-            values[feature.name] = array
-            if feature.role == "cluster":
-                present |= ~np.isnan(array)
+            typed[feature.name] = _as_float(column)
+        elif _TEXT_TYPES.issuperset(map(type, column)):
+            typed[feature.name] = list(column)
         else:
-            cells: list[Any] = [None] * n if column is None else list(column)
-            if not _TEXT_TYPES.issuperset(map(type, cells)):
-                return None
-            canonical = _categorical(feature, cells)
-            if canonical is None:
-                return None
-            values[feature.name] = canonical
-            if feature.role == "cluster":
-                present |= np.fromiter((v is not None for v in canonical), bool, count=n)
-    if spec.cluster_features and not present.all():
-        return None
-    return CustomerColumns(texts, values)
+            typed[feature.name] = None
+        if typed[feature.name] is None:
+            return None
+    valid, values = row_validity(spec, texts, typed)
+    return CustomerColumns(texts, values) if valid.all() else None
 
 
-def _as_float(column: Any, n: int) -> np.ndarray | None:
-    if column is None:
-        return np.full(n, np.nan)
+def _as_float(column: Any) -> np.ndarray | None:
     if isinstance(column, np.ndarray) and column.dtype.kind == "f":
         return column.astype(np.float64, copy=False)
     if not _NUMBER_TYPES.issuperset(map(type, column)):  # bool is not a number here

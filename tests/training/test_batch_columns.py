@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from training.batch import assign_file
 from training.batch_columns import chunk_columns
 from training.data import clean
 from training.spec import load_spec
+from training.train import TrainResult
 
 SPEC = load_spec("mall")
 HEADER = ["CustomerID", "Genre", "Age", "Annual Income (k$)", "Spending Score (1-100)"]
@@ -39,47 +42,59 @@ rows = st.lists(
 )
 
 
+def _cleaned_rows(rows: list[list[str]]) -> tuple[pd.DataFrame, np.ndarray]:
+    """clean() of the rows and, per row, whether it kept it."""
+    result = clean(pd.DataFrame(rows, columns=HEADER), SPEC, reject_duplicates=False)
+    kept = np.ones(len(rows), dtype=bool)
+    kept[result.rejected["source_row"].to_numpy(dtype=np.int64) - 1] = False
+    return result.cleaned, kept
+
+
 @settings(max_examples=300, deadline=None)
 @given(rows=rows)
-def test_chunk_columns_reads_valid_chunks_as_clean_does(rows: list[list[str]]) -> None:
+def test_chunk_columns_takes_only_rows_clean_reads_and_reads_them_alike(
+    rows: list[list[str]],
+) -> None:
     fast = chunk_columns(_batch(rows), SPEC)
-    result = clean(pd.DataFrame(rows, columns=HEADER), SPEC, reject_duplicates=False)
-    if fast is None:
-        return  # clean() reads it (a rejected row, or text Arrow does not parse alike)
-    columns, absent = fast
-    assert len(result.rejected) == 0
-    assert absent == ()
-    assert columns.ids == result.cleaned["customer_id"].tolist()
+    assert fast is not None
+    cleaned, kept = _cleaned_rows(rows)
+    assert not (fast.valid & ~kept).any()  # never takes a row clean() rejects
+    mine = np.flatnonzero(fast.valid)
+    theirs = np.flatnonzero(fast.valid[kept])  # the same rows among clean()'s kept ones
+    assert [fast.ids[i] for i in mine] == cleaned["customer_id"].iloc[theirs].tolist()
     for feature in SPEC.features:
-        got, expected = columns.values[feature.name], result.cleaned[feature.name]
+        got = fast.values[feature.name]
+        expected = cleaned[feature.name].iloc[theirs]
         if feature.kind == "numeric":
-            np.testing.assert_array_equal(got, expected.to_numpy(dtype=np.float64))
+            np.testing.assert_array_equal(np.asarray(got)[mine], expected.to_numpy(np.float64))
         else:
-            assert list(got) == [None if pd.isna(v) else v for v in expected]
+            assert [got[i] for i in mine] == [None if pd.isna(v) else v for v in expected]
 
 
 def test_chunk_columns_takes_a_valid_chunk_with_an_absent_column() -> None:
     batch = _batch([["a", "Male", "85"]], ["id", "gender", "annual_income"])
     fast = chunk_columns(batch, SPEC)
     assert fast is not None
-    columns, absent = fast
-    assert absent == ("spending_score", "age")
-    assert columns.values["gender"] == ["Male"]
+    assert fast.valid.tolist() == [True]
+    assert fast.absent == ("spending_score", "age")
+    assert fast.values["gender"] == ["Male"]
 
 
-@pytest.mark.parametrize(
-    "row",
-    [
+def test_chunk_columns_leaves_rows_to_clean() -> None:
+    rows = [
+        ["ok", "Male", "30", "50", "50"],
         [" a", "Male", "30", "50", "50"],  # clean() strips the id
         ["a", "Male", "30", " 50", "50"],  # float() reads it, Arrow does not
         ["a", "Male", "30", "nan", "50"],  # invalid: clean() gives the reason
+        ["a", "Male", "30", "1e999", "50"],
         ["a", "Male", "30", "50", "101"],
         ["a", "x", "30", "50", "50"],
         ["a", "Male", "30", "", ""],  # no cluster feature
-    ],
-)
-def test_chunk_columns_steps_aside(row: list[str]) -> None:
-    assert chunk_columns(_batch([row]), SPEC) is None
+        ["", "Male", "30", "50", "50"],
+    ]
+    fast = chunk_columns(_batch(rows), SPEC)
+    assert fast is not None
+    assert fast.valid.tolist() == [True] + [False] * 8
 
 
 def test_chunk_columns_steps_aside_on_a_header_clash() -> None:
@@ -87,27 +102,23 @@ def test_chunk_columns_steps_aside_on_a_header_clash() -> None:
     assert chunk_columns(batch, SPEC) is None
 
 
-plain_rows = st.lists(
-    st.tuples(
-        st.sampled_from(["a", "b", "c-1"]),
-        st.sampled_from(["Male", " female", "FEMALE", ""]),
-        st.sampled_from(["", "30", "41.5"]),
-        st.sampled_from(["0", "85.5", "1e2", "137"]),
-        st.sampled_from(["", "1", "55", "100"]),
-    ).map(list),
-    min_size=1,
-    max_size=8,
-)
-
-
-@settings(max_examples=100, deadline=None)
-@given(rows=plain_rows)
-def test_chunk_columns_takes_every_plain_valid_chunk(rows: list[list[str]]) -> None:
-    fast = chunk_columns(_batch(rows), SPEC)
-    assert fast is not None
-    result = clean(pd.DataFrame(rows, columns=HEADER), SPEC, reject_duplicates=False)
-    assert fast[0].ids == result.cleaned["customer_id"].tolist()
-    np.testing.assert_array_equal(
-        fast[0].values["annual_income"], result.cleaned["annual_income"].to_numpy(np.float64)
-    )
-    assert fast[0].values["gender"] == [None if pd.isna(v) else v for v in result.cleaned["gender"]]
+def test_assign_file_fast_and_clean_rows_keep_file_order(
+    classic_model: TrainResult, tmp_path: Path
+) -> None:
+    rows = [
+        ["A1", "Male", "19", "15", "39"],
+        ["A2", "Male", "30", " 50", "50"],  # clean() reads it, the fast path does not
+        ["A3", "x", "20", "16", "6"],  # rejected
+        ["A4", "female", "21", "", "81"],
+        ["A5", "Female", "22", "1_000", "40"],  # float() reads "1_000"
+        ["A6", "Male", "23", "120", "95"],
+    ]
+    frame = pd.DataFrame(rows, columns=HEADER)
+    frame.to_csv(tmp_path / "in.csv", index=False)
+    frame.to_parquet(tmp_path / "in.parquet", index=False)  # Parquet goes through clean()
+    models, version = classic_model.path.parent, classic_model.path.name
+    assign_file(tmp_path / "in.csv", tmp_path / "csv.csv", models, version)
+    assign_file(tmp_path / "in.parquet", tmp_path / "parquet.csv", models, version)
+    from_csv = pd.read_csv(tmp_path / "csv.csv", dtype=str)
+    assert from_csv["customer_id"].tolist() == ["A1", "A2", "A4", "A5", "A6"]
+    pd.testing.assert_frame_equal(from_csv, pd.read_csv(tmp_path / "parquet.csv", dtype=str))
