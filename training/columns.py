@@ -56,7 +56,8 @@ def row_validity(
     """
     n = len(ids)
     most = spec.id.max_length
-    valid = np.fromiter((i is not None and 0 < len(i) <= most for i in ids), bool, count=n)
+    lengths = np.fromiter([0 if i is None else len(i) for i in ids], np.int64, count=n)
+    valid = (lengths > 0) & (lengths <= most)
     present = np.zeros(n, dtype=bool)
     values: dict[str, np.ndarray | list[str | None]] = {}
     for feature in spec.features:
@@ -74,10 +75,14 @@ def row_validity(
         else:
             allowed = {value.casefold(): value for value in feature.allowed or ()}
             cells = [None] * n if column is None else column
-            canonical = [None if v is None else allowed.get(v.strip().casefold()) for v in cells]
-            filled = np.fromiter((v is not None for v in canonical), bool, count=n)
-            valid &= filled | np.fromiter((v is None for v in cells), bool, count=n)
-            values[feature.name] = canonical
+            # Each distinct spelling once: a column holds a handful of them.
+            spelled: dict[str | None, str | None] = {None: None}
+            spelled |= {v: allowed.get(v.strip().casefold(), "") for v in set(cells) - {None}}
+            canonical = [spelled[v] for v in cells]
+            filled = np.fromiter([v is not None for v in canonical], bool, count=n)
+            valid &= np.fromiter([v != "" for v in canonical], bool, count=n)
+            unknown = "" in spelled.values()
+            values[feature.name] = [v or None for v in canonical] if unknown else canonical
         if feature.role == "cluster":
             present |= filled
     if spec.cluster_features:
