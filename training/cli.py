@@ -28,7 +28,6 @@ from training.cli_campaigns import (
 )
 from training.cli_dask import Engine, EngineOption, SchedulerOption, check_engine
 from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, DataError
-from training.profiling import NamesError
 from training.spec import SpecError
 
 if TYPE_CHECKING:
@@ -57,6 +56,7 @@ def fail(message: str) -> NoReturn:
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the project's expected errors into one clear line and exit code 2."""
+    from training.profiling import NamesError  # imports sklearn: only when a command runs
     from training.train import TrainingError
 
     try:
