@@ -34,6 +34,9 @@ __all__ = [
     "JsonBody",
     "ModelDep",
     "SettingsDep",
+    "check_api_key",
+    "json_body",
+    "pinned_model",
     "require_admin_key",
     "require_api_key",
 ]
@@ -65,11 +68,17 @@ async def _holder(request: Request) -> ModelHolder:
     return holder
 
 
-async def _model(request: Request, holder: Annotated[ModelHolder, Depends(_holder)]) -> LoadedModel:
+def pinned_model(request: Request) -> LoadedModel:
+    """The model pinned for this request (503 without one); what ``ModelDep`` gives."""
+    holder: ModelHolder = request.app.state.models
     model: LoadedModel | None = getattr(request.state, PINNED_MODEL, holder.current)
     if model is None:
         raise ModelNotReadyError(holder.error)
     return model
+
+
+async def _model(request: Request) -> LoadedModel:
+    return pinned_model(request)
 
 
 def _media_type(request: Request) -> str:
@@ -80,7 +89,8 @@ def _is_json(media_type: str) -> bool:
     return media_type in _JSON_TYPES or media_type.endswith("+json")
 
 
-async def _json_body(request: Request) -> bytes:
+async def json_body(request: Request) -> bytes:
+    """The body, if JSON (415 otherwise); what ``JsonBody`` gives."""
     media_type = _media_type(request)
     if not _is_json(media_type):
         raise UnsupportedMediaTypeError(
@@ -114,9 +124,15 @@ def _check_key(sent: str | None, keys: tuple[str, ...]) -> None:
 
 async def require_api_key(request: Request, key: Annotated[str | None, Security(_api_key)]) -> None:
     """One of SEG_API_KEYS in X-API-Key, when SEG_API_KEYS is set."""
+    check_api_key(request)
+
+
+def check_api_key(request: Request) -> None:
+    """:func:`require_api_key` for a route that takes only the request (no dependencies to
+    solve: on ``POST /assign`` they cost more than the scoring)."""
     settings: Settings = request.app.state.settings
     if settings.api_keys:
-        _check_key(key, settings.api_keys)
+        _check_key(request.headers.get(API_KEY_HEADER), settings.api_keys)
 
 
 async def require_admin_key(
@@ -132,5 +148,5 @@ async def require_admin_key(
 SettingsDep = Annotated[Settings, Depends(_settings)]
 HolderDep = Annotated[ModelHolder, Depends(_holder)]
 ModelDep = Annotated[LoadedModel, Depends(_model)]
-JsonBody = Annotated[bytes, Depends(_json_body)]
+JsonBody = Annotated[bytes, Depends(json_body)]
 BatchBody = Annotated[tuple[str, bytes], Depends(_batch_body)]  # (media type, bytes)
