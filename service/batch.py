@@ -8,6 +8,7 @@ do the rows go through the request models, which name each problem's row and fie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pydantic_core
@@ -21,7 +22,7 @@ from service.validation import invalid_request, validate_batch, validate_records
 from training.columns import CustomerColumns, columns_from_records
 from training.scoring import Assignments
 
-__all__ = ["JSON", "batch_response", "score_batch"]
+__all__ = ["JSON", "batch_response", "score_batch", "score_customers"]
 
 JSON = "application/json"
 
@@ -39,15 +40,17 @@ def _json_columns(model: LoadedModel, body: bytes) -> CustomerColumns | None:
     return columns_from_records(model.spec, records)
 
 
-def _score_objects(
-    model: LoadedModel, customers: list[CustomerBase], loc: tuple[str, ...]
+def score_customers(
+    model: LoadedModel, customers: list[CustomerBase], loc: Callable[[int], tuple[str | int, ...]]
 ) -> tuple[list[str], Assignments]:
+    """Validated customers' ids and scorer results; a 422 (at ``loc(row)``) for any
+    customer without a cluster feature."""
     ids = [getattr(c, model.spec.id.name) for c in customers]
     columns = {name: [getattr(c, name) for c in customers] for name in model.scorer_columns}
     try:
         return ids, model.score(columns)
     except NoClusterFeatureError as exc:
-        issues = (missing_cluster_features(customers[row], (*loc, row)) for row in exc.rows)
+        issues = (missing_cluster_features(customers[row], loc(row)) for row in exc.rows)
         raise invalid_request(issues, len(exc.rows)) from None
 
 
@@ -57,14 +60,14 @@ def score_batch(model: LoadedModel, media_type: str, body: bytes) -> tuple[list[
         columns = _json_columns(model, body)
         if columns is None:
             customers = validate_batch(model.requests.batch, model.requests.customer, body)
-            return _score_objects(model, customers, ("body", "customers"))
+            return score_customers(model, customers, lambda row: ("body", "customers", row))
     else:
         table = read_table(media_type, body, model.spec)
         columns = table_columns(table, model.spec, model.requests.max_batch)
         if columns is None:
             records = table.to_pylist()
             customers = validate_records(model.requests.customer, records, ("body",))
-            return _score_objects(model, customers, ("body",))
+            return score_customers(model, customers, lambda row: ("body", row))
     return columns.ids, model.score(columns.values)
 
 

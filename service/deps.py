@@ -18,13 +18,13 @@ from fastapi.security import APIKeyHeader
 
 from service.columnar import MEDIA_TYPES
 from service.config import Settings
+from service.context import PINNED_MODEL
 from service.errors import (
     ForbiddenError,
     ModelNotReadyError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
 )
-from service.middleware import PINNED_MODEL
 from service.state import LoadedModel, ModelHolder
 
 __all__ = [

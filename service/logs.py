@@ -2,7 +2,7 @@
 
 Configured at the entry points only: uvicorn's ``--log-config`` (``service/logging.json``,
 set by :func:`service.main.uvicorn_argv`) and :func:`service.main.app_factory`. uvicorn's
-own access log is off; :class:`service.metrics.MetricsMiddleware` writes ours (method,
+own access log is off; :class:`service.context.RequestContextMiddleware` writes ours (method,
 route template, status, duration, model version).
 
 Only an allow-list of record attributes is written, so an ``extra=`` can never carry a

@@ -2,8 +2,9 @@
 
 Run it with ``segments serve`` (or ``uvicorn --factory service.main:app_factory``).
 
-Middleware, outermost first: CORS (only with SEG_CORS_ORIGINS), metrics and access log,
-the time limit, the body limit, the model pin and version header; then the app.
+Middleware, outermost first: CORS (only with SEG_CORS_ORIGINS), the request context (model
+pin and version header, timing, access log, metrics), the time limit, the body limit; then
+the app.
 """
 
 from __future__ import annotations
@@ -21,12 +22,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from service import docs
 from service.campaign_state import CampaignHolder, poll_campaigns
 from service.config import Settings, get_settings
+from service.context import RequestContextMiddleware
 from service.errors import install_error_handlers
 from service.logs import LOG_CONFIG, configure_logging
-from service.metrics import Metrics, MetricsMiddleware
+from service.metrics import Metrics
 from service.middleware import (
     BodyLimitMiddleware,
-    ModelVersionHeaderMiddleware,
     TimeoutMiddleware,
 )
 from service.openapi import DESCRIPTION, TAGS, install_openapi
@@ -119,10 +120,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = app_metrics
     app.state.campaigns = CampaignHolder(settings)
     install_error_handlers(app)
-    app.add_middleware(ModelVersionHeaderMiddleware, holder=holder)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout)
-    app.add_middleware(MetricsMiddleware, metrics=app_metrics)
+    app.add_middleware(RequestContextMiddleware, holder=holder, metrics=app_metrics)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -153,7 +153,7 @@ def uvicorn_argv(host: str, port: int, workers: int) -> list[str]:
     a delayed ACK (~40 ms). The httptools protocol is ours: it bounds header size and time
     and the number of connections (:mod:`service.protocol`). Logs are JSON from the first
     line (``--log-config``); uvicorn's access log is replaced by ours
-    (:class:`service.metrics.MetricsMiddleware`).
+    (:class:`service.context.RequestContextMiddleware`).
     """
     return [
         "-m",

@@ -1,14 +1,14 @@
-"""Prometheus metrics, the access log line, and the assignment counters.
+"""Prometheus metrics and the assignment counters.
 
 One process: every app has a registry of its own. Several workers
 (``PROMETHEUS_MULTIPROC_DIR`` set, as ``segments serve --workers N`` does): each worker
 writes its values to files in that folder and ``GET /metrics`` adds them up
 (prometheus-client's multiprocess mode), so any worker answers for all of them.
 
-Assignments are counted from what the served model returned (a thin subclass of
-:class:`LoadedModel` hands its answers to the request being served), and only once the
-response of ``/assign`` or ``/assign/batch`` was a 2xx: a request refused after scoring, or
-answered 504, counts nothing. The counting runs after the response is sent.
+The request context (:mod:`service.context`) feeds them: every request's route, status and
+time, and the scorer's results a route recorded, counted only once the response of
+``/assign`` or ``/assign/batch`` was a 2xx (a request refused after scoring, or answered
+504, counts nothing), after the response is sent.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import re
 import shutil
 import tempfile
 import time
-from contextvars import ContextVar
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.state import LoadedModel, Refusal
 from training.scoring import Assignments
@@ -43,7 +40,6 @@ __all__ = [
     "CONTENT_TYPE",
     "MULTIPROC_ENV",
     "Metrics",
-    "MetricsMiddleware",
     "fresh_multiprocess_dir",
 ]
 
@@ -51,24 +47,9 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 MULTIPROC_PREFIX = "segments-metrics-"
 STALE_SECONDS = 600
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-ASSIGN_ROUTES = frozenset({"/assign", "/assign/batch"})
-UNMATCHED = "unmatched"  # 404s: one label value, whatever path was asked for
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 logger = logging.getLogger(__name__)
-access_logger = logging.getLogger("service.access")
-_ASSIGNED: ContextVar[list[Assignments] | None] = ContextVar("assigned", default=None)
-
-
-class _MeteredModel(LoadedModel):
-    """The served model: hands every answer list to the request being served."""
-
-    def score(self, *args: Any, **kwargs: Any) -> Any:
-        result = super().score(*args, **kwargs)
-        sink = _ASSIGNED.get()
-        if sink is not None:
-            sink.append(result)
-        return result
 
 
 class Metrics:
@@ -142,10 +123,6 @@ class Metrics:
         return cls(os.environ.get(MULTIPROC_ENV) or None)
 
     # ModelEvents ---------------------------------------------------------------------------
-
-    def serve(self, model: LoadedModel) -> LoadedModel:
-        values = {f.name: getattr(model, f.name) for f in fields(model) if f.init}
-        return _MeteredModel(**values)
 
     def swapped(self, old: LoadedModel | None, new: LoadedModel) -> None:
         if old is not None:
@@ -230,76 +207,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _route(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
-
-
-class MetricsMiddleware:
-    """Count and time every request by route template and status; log one access line.
-
-    The access line carries the method, route template (never the raw path or query),
-    status, duration and the model version that answered; no customer data.
-    """
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status, version = 500, None  # an exception escaping the app becomes a 500
-
-        async def observed_send(message: Message) -> None:
-            nonlocal status, version
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                for name, value in message.get("headers", ()):
-                    if name.lower() == b"x-model-version":
-                        version = value.decode("latin-1")
-            await send(message)
-
-        assigned: list[Assignments] = []
-        token = _ASSIGNED.set(assigned)
-        try:
-            await self.app(scope, receive, observed_send)
-        finally:
-            _ASSIGNED.reset(token)
-            seconds = time.perf_counter() - start
-            self._record(scope, status, version, seconds, assigned)
-
-    def _record(
-        self,
-        scope: Scope,
-        status: int,
-        version: str | None,
-        seconds: float,
-        assigned: list[Assignments],
-    ) -> None:
-        method, route = scope["method"], _route(scope)
-        self.metrics.observe_request(method, route, status, seconds)
-        if assigned and 200 <= status < 300 and route in ASSIGN_ROUTES:
-            try:
-                self.metrics.observe_assignments(assigned)
-            except Exception:  # a metric must never fail a request that was answered
-                logger.exception("could not count the assignments of %s %s", method, route)
-        access_logger.info(
-            "%s %s %d %.1f ms",
-            method,
-            route,
-            status,
-            seconds * 1000,
-            extra={
-                "method": method,
-                "route": route,
-                "status": status,
-                "duration_ms": round(seconds * 1000, 3),
-                "model_version": version,
-            },
-        )

@@ -1,25 +1,21 @@
-"""Pure ASGI middleware: the request time limit, the body limit and the model-version header."""
+"""Pure ASGI middleware: the request time limit and the body limit (the request context,
+with the model pin and its header, is :mod:`service.context`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import PayloadTooLargeError, RequestTimeoutError, error_response
-from service.state import ModelHolder
 
 __all__ = [
-    "PINNED_MODEL",
     "BodyLimitMiddleware",
-    "ModelVersionHeaderMiddleware",
     "TimeoutMiddleware",
 ]
 
-MODEL_VERSION_HEADER = "x-model-version"
-PINNED_MODEL = "model"
 logger = logging.getLogger(__name__)
 
 
@@ -129,29 +125,3 @@ def _replay(first: Message, receive: Receive) -> Receive:
         return pending.pop() if pending else await receive()
 
     return replay
-
-
-class ModelVersionHeaderMiddleware:
-    """Pin the current model for the whole request and name it in ``X-Model-Version``.
-
-    The model is read once, here: the dependencies find it in ``request.state.model``, so a
-    swap during the request cannot mix two models in one answer.
-    """
-
-    def __init__(self, app: ASGIApp, holder: ModelHolder) -> None:
-        self.app = app
-        self.holder = holder
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        model = self.holder.current
-        scope.setdefault("state", {})[PINNED_MODEL] = model
-
-        async def send_with_version(message: Message) -> None:
-            if message["type"] == "http.response.start" and model is not None:
-                MutableHeaders(scope=message).append(MODEL_VERSION_HEADER, model.version)
-            await send(message)
-
-        await self.app(scope, receive, send_with_version)

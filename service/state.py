@@ -164,9 +164,6 @@ class ReloadOutcome:
 class ModelEvents(Protocol):
     """Who wants to know about swaps and refusals (the metrics)."""
 
-    def serve(self, model: LoadedModel) -> LoadedModel:
-        """The model to serve for ``model`` (the metrics wrap it to count assignments)."""
-
     def swapped(self, old: LoadedModel | None, new: LoadedModel) -> None: ...
 
     def refused(self, refusal: Refusal) -> None: ...
@@ -231,8 +228,6 @@ class ModelHolder:
         model = load_model(self.settings.model_copy(update={"model_version": candidate}))
         if current is not None:
             check_same_schema(current, model)
-        if self.events is not None:
-            model = self.events.serve(model)
         warm(model)
         return model
 

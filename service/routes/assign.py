@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import pydantic_core
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from service.batch import batch_response, score_batch
+from service.batch import batch_response, score_batch, score_customers
 from service.campaign_state import CampaignHolder, CampaignsDep
 from service.columnar import MEDIA_TYPES
+from service.context import record_assignments
 from service.deps import (
     BatchBody,
     ModelDep,
@@ -28,8 +28,7 @@ from service.routes._responses import (
     UNPROCESSABLE,
     UNSUPPORTED,
 )
-from service.schemas import Assignment, AssignmentBatch, CustomerBase, missing_cluster_features
-from service.state import LoadedModel, NoClusterFeatureError
+from service.schemas import Assignment, AssignmentBatch
 from service.validation import invalid_request
 
 __all__ = ["router"]
@@ -70,16 +69,6 @@ def _validate(schema: type[M], body: bytes) -> M:
         raise invalid_request(errors, exc.error_count(), prefix=("body",)) from None
 
 
-def _assign(
-    model: LoadedModel, customers: list[CustomerBase], loc: Callable[[int], tuple[str | int, ...]]
-) -> list[dict[str, Any]]:
-    try:
-        return model.assign(customers)
-    except NoClusterFeatureError as exc:
-        issues = (missing_cluster_features(customers[row], loc(row)) for row in exc.rows)
-        raise invalid_request(issues, len(exc.rows)) from None
-
-
 def _json(content: Any) -> Response:
     return Response(pydantic_core.to_json(content), media_type="application/json")
 
@@ -101,7 +90,9 @@ async def assign_customer(request: Request) -> Response:
     if len(body) > SINGLE_MAX_BYTES:
         raise PayloadTooLargeError(SINGLE_MAX_BYTES, "one customer: use /assign/batch for many")
     customer = _validate(model.requests.customer, body)
-    [answer] = _assign(model, [customer], lambda _row: ("body",))
+    ids, result = score_customers(model, [customer], lambda _row: ("body",))
+    record_assignments(request, result)
+    [answer] = result.records(ids, model.segment_names)
     answer["model_version"] = model.version
     return _json(campaigns.attach([answer])[0])
 
@@ -114,6 +105,7 @@ async def assign_customer(request: Request) -> Response:
     openapi_extra=batch_body(),
 )
 def assign_customers(
+    request: Request,
     model: ModelDep,
     body: BatchBody,
     campaigns: CampaignsDep,
@@ -133,4 +125,6 @@ def assign_customers(
              -H 'content-type: application/vnd.apache.parquet' \\
              -H 'accept: application/vnd.apache.arrow.stream' --data-binary @customers.parquet
     """
-    return batch_response(model, campaigns, score_batch(model, *body), accept)
+    ids, result = score_batch(model, *body)
+    record_assignments(request, result)
+    return batch_response(model, campaigns, (ids, result), accept)
