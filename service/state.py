@@ -181,7 +181,8 @@ class ModelHolder:
         self.current: LoadedModel | None = None
         self.error = "the model has not been loaded yet"
         self.refused: Refusal | None = None
-        self._tried = ""  # the last candidate tried (or LATEST's error): not retried unforced
+        # What was tried last, not retried unforced: a candidate version, or LATEST's error.
+        self._tried: tuple[Literal["version", "latest_error"], str] | None = None
         self._lock = threading.Lock()
 
     def load(self) -> LoadedModel | None:
@@ -208,15 +209,15 @@ class ModelHolder:
                     self.settings.models_dir.resolve(), self.settings.model_version
                 )
             except Exception as exc:  # no LATEST, unreadable LATEST: keep what is served
-                if not force and self._tried == f"!{exc}":
+                if not force and self._tried == ("latest_error", str(exc)):
                     return ReloadOutcome("skipped", None, serving)
-                self._tried = f"!{exc}"
+                self._tried = ("latest_error", str(exc))
                 return self._refuse(None, exc, serving)
             if not force and candidate == serving:
                 return ReloadOutcome("unchanged", candidate, serving)
-            if not force and candidate == self._tried:
+            if not force and self._tried == ("version", candidate):
                 return ReloadOutcome("skipped", candidate, serving, self.refused)
-            self._tried = candidate
+            self._tried = ("version", candidate)
             try:
                 model = self._prepare(candidate, current)
             except Exception as exc:
