@@ -1,7 +1,8 @@
-"""The ``segments`` command: train, sample-data (and the service's assign / serve / report).
+"""The training commands of ``segments``: train, sample-data, assign, report, migrate, campaigns.
 
 Every expected failure prints one ``error: ...`` line to stderr and exits with code 2;
-nothing expected ever shows a traceback.
+nothing expected ever shows a traceback. The console script is :mod:`service.cli`, which adds
+``serve`` (``training`` never imports ``service``); ``python -m training`` runs these alone.
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import MofNCompleteColumn, TextColumn
 from rich.table import Table
 
 from training import cli_transactions
-from training.artifact_store import ArtifactError  # light: `segments --help` stays fast
+from training.cli_artifacts import migrate, report
 from training.cli_campaigns import (
     campaign_errors,
     campaigns_app,
@@ -27,8 +27,17 @@ from training.cli_campaigns import (
     uplift,
 )
 from training.cli_dask import Engine, EngineOption, SchedulerOption, check_engine
-from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, DataError
-from training.spec import SpecError
+from training.cli_support import (  # re-exported: the command modules' shared helpers
+    EXIT_USAGE,
+    TerminatedError,
+    err,
+    fail,
+    out,
+    progress_bar,
+    user_errors,
+)
+
+__all__ = ["EXIT_USAGE", "TerminatedError", "app", "err", "fail", "main", "out", "user_errors"]
 
 if TYPE_CHECKING:
     from training.batch import BatchResult
@@ -39,47 +48,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
-EXIT_USAGE = 2
-
-
-class TerminatedError(KeyboardInterrupt):
-    """SIGTERM during a command that cleans up as for Ctrl-C."""
-
-
-def fail(message: str) -> NoReturn:
-    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(EXIT_USAGE)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn the project's expected errors into one clear line and exit code 2."""
-    from training.profiling import NamesError  # imports sklearn: only when a command runs
-    from training.train import TrainingError
-
-    try:
-        yield
-    except (SpecError, DataError, TrainingError, ArtifactError, NamesError) as exc:
-        fail(str(exc))
-    except OSError as exc:  # a folder where a file should be, no permission, disk full...
-        fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
 
 
 @contextmanager
 def _sweep_progress(total: int) -> Iterator[tuple[Callable[[str], None], Callable[[int], None]]]:
     """A progress bar shown only while k is swept (errors before it print on a clean line)."""
-    progress = Progress(
-        TextColumn("choosing k"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("k={task.fields[k]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,  # no bar (nor its trailing newline) in logs and pipes
-    )
+    progress = progress_bar("choosing k", MofNCompleteColumn(), TextColumn("k={task.fields[k]}"))
     task = progress.add_task("sweep", total=total, k="-")
 
     def on_stage(stage: str) -> None:
@@ -257,6 +231,7 @@ def sample_data(
     ] = None,
 ) -> None:
     """Write a synthetic mall-customers file or transactions log (CSV or Parquet), or outcomes."""
+    from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES
     from training.sample import generate_customers
 
     if outcomes is not None:
@@ -348,15 +323,7 @@ def assign(
     def terminated(signum: int, _frame: object) -> None:
         raise TerminatedError  # unwinds through the writers: partial files are removed
 
-    progress = Progress(
-        TextColumn("assigning"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,  # no bar (nor its trailing newline) in logs and pipes
-    )
+    progress = progress_bar("assigning", TextColumn("{task.percentage:>3.0f}%"))
     task = progress.add_task("assign", total=None)
 
     def on_progress(done: int, total: int) -> None:
@@ -397,87 +364,10 @@ def _print_assigned(result: BatchResult) -> None:
     out.print(f"rejected: {result.rows_rejected} rows: {result.rejected}")
 
 
-@app.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.", min=1)] = 1,
-    models_dir: Annotated[
-        Path | None, typer.Option(help="Artifacts folder (default: $SEG_MODELS_DIR or models).")
-    ] = None,
-    model_version: Annotated[
-        str | None, typer.Option(help="Version to serve (default: $SEG_MODEL_VERSION or LATEST).")
-    ] = None,
-) -> None:
-    """Serve the scoring API with uvicorn (OpenAPI page at /docs)."""
-    import os
-    import sys
-
-    from service.config import SettingsError, load_settings
-    from service.main import uvicorn_argv
-
-    if models_dir is not None:
-        os.environ["SEG_MODELS_DIR"] = str(models_dir)
-    if model_version is not None:
-        os.environ["SEG_MODEL_VERSION"] = model_version
-    try:
-        load_settings()  # fail here, in one line, rather than in every worker
-    except SettingsError as exc:
-        fail(str(exc))
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Each worker writes its metrics there and GET /metrics adds them up.
-        from service.metrics import fresh_multiprocess_dir
-
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = fresh_multiprocess_dir()
-    sys.stdout.flush()
-    # Become the server: signals reach uvicorn directly (PID 1 in a container) and the
-    # serving process holds the service's imports only, none of the CLI's.
-    os.execv(sys.executable, [sys.executable, *uvicorn_argv(host, port, workers)])
-
-
-@app.command()
-def report(
-    model_version: Annotated[str, typer.Option(help="Version whose report to draw.")],
-    models_dir: Annotated[Path, typer.Option(help="Where artifacts are published.")] = Path(
-        "models"
-    ),
-) -> None:
-    """Draw the HTML report of a published model, published as a new version beside it."""
-    from training.artifact import REPORT, latest_names
-    from training.report import regenerate_report
-
-    with user_errors():
-        folder = regenerate_report(models_dir, model_version)
-    moved = latest_names(models_dir, folder.name)
-    out.print(f"report: {folder / REPORT}")
-    out.print(
-        f"new version {folder.name}: same model as {model_version}, with the report"
-        + ("; LATEST now names it" if moved else "; LATEST unchanged")
-    )
-
-
-@app.command()
-def migrate(
-    model_version: Annotated[str, typer.Option(help="Format-1 version to re-save.")],
-    models_dir: Annotated[Path, typer.Option(help="Where artifacts are published.")] = Path(
-        "models"
-    ),
-) -> None:
-    """Re-save a verified format-1 model (a pickle) as format 2 (skops), as a new version."""
-    from training.artifact import latest_names
-    from training.artifact_migrate import migrate_artifact
-
-    with user_errors():
-        folder = migrate_artifact(models_dir, model_version)
-    moved = latest_names(models_dir, folder.name)
-    out.print(
-        f"new version {folder.name}: {model_version} re-saved as format 2"
-        + ("; LATEST now names it" if moved else "; LATEST unchanged")
-    )
-
-
 app.add_typer(campaigns_app, name="campaigns")
 app.command()(uplift)
+app.command()(report)
+app.command()(migrate)
 
 
 def main() -> None:

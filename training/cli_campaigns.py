@@ -30,7 +30,7 @@ campaigns_app = typer.Typer(
 def campaign_errors() -> Iterator[None]:
     """The project's expected errors, and a bad campaign file, as one ``error:`` line."""
     from training.campaigns import CampaignError
-    from training.cli import fail, user_errors
+    from training.cli_support import fail, user_errors
 
     with user_errors():
         try:
@@ -58,7 +58,7 @@ def check(
     """Validate a campaign file against the segments of the model in LATEST."""
     from training.artifact import load_artifact
     from training.campaigns import load_campaigns, utc_today
-    from training.cli import out
+    from training.cli_support import out
 
     with campaign_errors():
         book = load_campaigns(file, _salt())
@@ -93,7 +93,7 @@ def uplift(
         rows = analyse(joined)
         page = write_outputs(rows, joined, campaign, out_dir)
     _print_table(rows, joined.counts["analysed"], campaign)
-    from training.cli import out
+    from training.cli_support import out
 
     for key, text in LEFT_OUT.items():
         if joined.counts.get(key):
@@ -104,7 +104,7 @@ def uplift(
 def _print_table(rows: list[UpliftRow], analysed: int, campaign: str) -> None:
     from rich.table import Table
 
-    from training.cli import out
+    from training.cli_support import out
     from training.uplift_report import format_value, row_label
 
     for metric in dict.fromkeys(r.metric for r in rows):
@@ -140,7 +140,7 @@ def sample_outcomes(
     """``sample-data --outcomes``: simulate outcomes for the customers of an assignments file."""
     import pandas as pd
 
-    from training.cli import fail, out
+    from training.cli_support import fail, out
     from training.outcomes_sim import TRUE_UPLIFT, simulate_outcomes
     from training.uplift_data import read_assignments
 
@@ -173,7 +173,7 @@ def sample_outcomes(
 def load_book(path: Path | None, on: str | None) -> tuple[CampaignBook | None, date | None]:
     """``assign --campaigns FILE [--on YYYY-MM-DD]``: the campaigns and the day (None: today)."""
     from training.campaigns import load_campaigns
-    from training.cli import fail
+    from training.cli_support import fail
 
     day = None
     if on is not None:

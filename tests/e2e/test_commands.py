@@ -16,8 +16,8 @@ import pytest
 from numpy.testing import assert_allclose
 from typer.testing import CliRunner
 
+from service.cli import app
 from service.config import Settings
-from training.cli import app
 
 SEGMENTS = Path(sys.executable).with_name("segments")
 

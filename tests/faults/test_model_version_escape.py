@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from service.cli import app
 from service.config import SettingsError, get_settings
 from service.main import app_factory
-from training.cli import app
 
 ESCAPES = ["../x", "../../etc/passwd", "/etc/passwd", "/srv/models/20260101T000000000000Z-abc"]
 
