@@ -46,7 +46,7 @@ def main() -> None:
 
         figures: dict[str, float] = {}
         start = time.perf_counter()
-        write_report(Path(tmp), result, timings=figures)
+        write_report(Path(tmp), result.report_inputs(), timings=figures)
         report = time.perf_counter() - start
 
         start = time.perf_counter()

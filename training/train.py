@@ -34,6 +34,8 @@ from training.spec import SegmentationSpec, load_spec
 if TYPE_CHECKING:
     import pandas as pd
 
+    from training.report.inputs import ReportInputs
+
 __all__ = ["TrainOptions", "TrainResult", "TrainingError", "train"]
 
 MIN_ROWS_PER_K = 2
@@ -96,6 +98,21 @@ class TrainResult:
     timings: dict[str, float] = field(default_factory=dict)
     comparison: ComparisonResult | None = None
     transactions: FeatureResult | None = None  # how the log became the customer table
+
+    def report_inputs(self) -> ReportInputs:
+        """What the report is drawn from (train builds it: the report never imports train)."""
+        from training.report.inputs import ReportInputs
+
+        return ReportInputs.from_fit(
+            self.spec,
+            self.manifest,
+            self.profile,
+            self.cleaning,
+            self.pipeline,
+            self.X,
+            self.labels,
+            self.comparison,
+        )
 
 
 @contextmanager
@@ -367,4 +384,4 @@ def _write_files(folder: Path, result: TrainResult, options: TrainOptions) -> No
         from training.report import write_report  # matplotlib: only when a report is wanted
 
         with _timed(result.timings, "report"):
-            write_report(folder, result)
+            write_report(folder, result.report_inputs())

@@ -104,7 +104,7 @@ def test_report_states_the_numbers_and_the_choice(
 
 
 def test_render_page_escapes_names_from_the_names_file(classic_model: TrainResult) -> None:
-    inputs = ReportInputs.from_train_result(classic_model)
+    inputs = classic_model.report_inputs()
     profile = inputs.profile.model_copy(deep=True)
     profile.segments[0].name = '<script>alert("x")</script> & co'
     profile.segments[0].action = "<b>bold</b>"
@@ -118,7 +118,7 @@ def test_render_page_escapes_names_from_the_names_file(classic_model: TrainResul
 
 def test_inputs_from_artifact_match_the_training_run(classic_model: TrainResult) -> None:
     folder = classic_model.path
-    fresh = ReportInputs.from_train_result(classic_model)
+    fresh = classic_model.report_inputs()
     loaded = ReportInputs.from_artifact(load_artifact(folder.parent, folder.name))
     assert_array_equal(loaded.X, fresh.X)
     assert_array_equal(loaded.labels, fresh.labels)
@@ -132,7 +132,7 @@ def test_sample_is_nested_and_keeps_small_segments(classic_model: TrainResult, s
     labels = np.zeros(10_000, dtype=np.int64)
     labels[:40] = 1  # a 0.4 % segment: a uniform sample of 50 would likely miss it
     inputs = dataclasses.replace(
-        ReportInputs.from_train_result(classic_model), labels=labels, centers=np.zeros((2, 2))
+        classic_model.report_inputs(), labels=labels, centers=np.zeros((2, 2))
     )
     rows = inputs.sample(size)
     assert np.all(np.diff(rows) > 0)
@@ -142,7 +142,7 @@ def test_sample_is_nested_and_keeps_small_segments(classic_model: TrainResult, s
 
 def test_space_figures_draw_a_one_dimensional_cluster_space(classic_model: TrainResult) -> None:
     # A spec with a single numeric cluster feature: PCA has one component, t-SNE one column.
-    inputs = ReportInputs.from_train_result(classic_model)
+    inputs = classic_model.report_inputs()
     inputs = dataclasses.replace(inputs, X=inputs.X[:, :1], centers=inputs.centers[:, :1])
     for draw in (space.pca_2d, space.pca_3d, space.tsne):
         plot = draw(inputs)

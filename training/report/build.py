@@ -7,16 +7,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from training.artifact import FIGURES, REPORT, copy_files, latest_names, load_artifact, publish
 from training.report import behaviour, choosing, exploration, others, profiles, space
 from training.report.inputs import ReportInputs
 from training.report.page import render_page
 from training.report.style import Chart, Plot, save
-
-if TYPE_CHECKING:
-    from training.train import TrainResult
 
 __all__ = ["DRAWERS", "regenerate_report", "write_report"]
 
@@ -49,16 +45,15 @@ DRAWERS: tuple[Callable[[ReportInputs], Plot | None], ...] = (
 
 def write_report(
     folder: Path,
-    result: TrainResult | ReportInputs,
+    inputs: ReportInputs,
     *,
     timings: dict[str, float] | None = None,
 ) -> Path:
     """Write ``report.html`` and ``figures/*.png`` into ``folder``; return the page's path.
 
-    ``result`` is a fresh :class:`~training.train.TrainResult` or :class:`ReportInputs`
-    (e.g. built from a published artifact). ``timings`` collects seconds per figure.
+    ``inputs`` come from a fresh fit or a published artifact. ``timings`` collects seconds
+    per figure.
     """
-    inputs = result if isinstance(result, ReportInputs) else ReportInputs.from_train_result(result)
     (folder / FIGURES).mkdir(parents=True, exist_ok=True)
     charts: dict[str, Chart | None] = {}
     for draw in DRAWERS:

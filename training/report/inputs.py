@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,12 +23,9 @@ from training.artifact import (
     read_rejected,
 )
 from training.comparison import ComparisonResult
-from training.data import REASON_COLUMN, ROW_COLUMN
+from training.data import REASON_COLUMN, ROW_COLUMN, CleanResult
 from training.pipeline import model_step
 from training.spec import FeatureSpec, SegmentationSpec
-
-if TYPE_CHECKING:
-    from training.train import TrainResult
 
 __all__ = ["REJECTED_EXAMPLES", "ReportInputs"]
 
@@ -75,19 +71,29 @@ class ReportInputs:
     comparison: ComparisonResult | None = None
 
     @classmethod
-    def from_train_result(cls, result: TrainResult) -> ReportInputs:
-        rejected = result.cleaning.rejected
+    def from_fit(
+        cls,
+        spec: SegmentationSpec,
+        manifest: Manifest,
+        profile: Profile,
+        cleaning: CleanResult,
+        pipeline: Pipeline,
+        X: np.ndarray,
+        labels: np.ndarray,
+        comparison: ComparisonResult | None,
+    ) -> ReportInputs:
+        """The inputs of a fresh fit (training calls this: the report never imports train)."""
         return cls(
-            spec=result.spec,
-            manifest=result.manifest,
-            profile=result.profile,
-            frame=result.cleaning.cleaned,
-            labels=np.asarray(result.labels),
-            X=result.X,
-            centers=_centres(result.pipeline),
-            imputation=_imputation(result.pipeline),
-            rejected=rejected[[ROW_COLUMN, REASON_COLUMN]].head(REJECTED_EXAMPLES),
-            comparison=result.comparison,
+            spec=spec,
+            manifest=manifest,
+            profile=profile,
+            frame=cleaning.cleaned,
+            labels=np.asarray(labels),
+            X=X,
+            centers=_centres(pipeline),
+            imputation=_imputation(pipeline),
+            rejected=cleaning.rejected[[ROW_COLUMN, REASON_COLUMN]].head(REJECTED_EXAMPLES),
+            comparison=comparison,
         )
 
     @classmethod
