@@ -3,7 +3,8 @@
 Verification (checksums, library versions, scorer == ``Pipeline.predict``) is
 :func:`service.state.load_model`'s. Here: the candidate must keep the serving model's
 feature schema (the request contract; a change needs a restart, so that every worker and
-every client see one contract), and it is warmed with one real assignment.
+every client see one contract). This module knows specs, not loaded models: ``service.state``
+imports it, never the reverse.
 
 Exceptions::
 
@@ -13,16 +14,14 @@ Exceptions::
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from training.artifact import ArtifactError
 
 if TYPE_CHECKING:
-    from service.state import LoadedModel
     from training.spec import SegmentationSpec
 
-__all__ = ["FeatureSchemaError", "check_same_schema", "feature_schema", "refusal_kind", "warm"]
+__all__ = ["FeatureSchemaError", "check_same_schema", "feature_schema", "refusal_kind"]
 
 
 class FeatureSchemaError(ArtifactError):
@@ -47,9 +46,14 @@ def feature_schema(spec: SegmentationSpec) -> dict[str, dict[str, Any]]:
     return schema
 
 
-def check_same_schema(serving: LoadedModel, candidate: LoadedModel) -> None:
-    """Raise :class:`FeatureSchemaError` naming every difference of the request fields."""
-    old, new = feature_schema(serving.spec), feature_schema(candidate.spec)
+def check_same_schema(
+    serving: tuple[str, SegmentationSpec], candidate: tuple[str, SegmentationSpec]
+) -> None:
+    """Raise :class:`FeatureSchemaError` naming every difference of the request fields.
+
+    ``serving`` and ``candidate`` are (model version, spec).
+    """
+    old, new = feature_schema(serving[1]), feature_schema(candidate[1])
     changes = [f"{name} added" for name in new if name not in old]
     changes += [f"{name} removed" for name in old if name not in new]
     for name in (n for n in old if n in new and old[n] != new[n]):
@@ -60,23 +64,9 @@ def check_same_schema(serving: LoadedModel, candidate: LoadedModel) -> None:
         ]
     if changes:
         raise FeatureSchemaError(
-            f"model {candidate.version}: feature schema differs from the serving model "
-            f"{serving.version} ({'; '.join(changes)}); a schema change needs a restart"
+            f"model {candidate[0]}: feature schema differs from the serving model "
+            f"{serving[0]} ({'; '.join(changes)}); a schema change needs a restart"
         )
-
-
-def warm(model: LoadedModel) -> None:
-    """One real assignment through the request path, so the first request pays nothing."""
-    example = next(iter(model.requests.examples.values()), None)
-    if example is not None:
-        customer = example["value"]
-    else:  # no complete training row among the first ones: the training centre will do
-        scorer = model.scorer
-        customer = {model.spec.id.name: "warm-up"}
-        customer |= dict(zip(scorer.numeric, scorer.mean.tolist(), strict=True))
-        customer |= dict(zip(scorer.categorical, scorer.fill_categorical, strict=True))
-    batch = model.requests.batch.model_validate_json(json.dumps({"customers": [customer]}))
-    model.assign(batch.customers)  # type: ignore[attr-defined]
 
 
 def refusal_kind(exc: Exception) -> str:

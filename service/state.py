@@ -16,6 +16,7 @@ The checks beyond verification live in :mod:`service.candidate`.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,7 @@ import numpy as np
 from anyio import CapacityLimiter, to_thread
 from pydantic import BaseModel, ValidationError
 
-from service.candidate import check_same_schema, refusal_kind, warm
+from service.candidate import check_same_schema, refusal_kind
 from service.config import Settings
 from service.examples import synthetic_customers
 from service.schemas import RequestModels, build_request_models
@@ -109,6 +110,20 @@ class LoadedModel:
     @property
     def scorer_columns(self) -> tuple[str, ...]:
         return (*self.scorer.numeric, *self.scorer.categorical)
+
+    def warm(self) -> None:
+        """One real assignment through the request path, so the first request pays nothing."""
+        example = next(iter(self.requests.examples.values()), None)
+        if example is not None:
+            customer = example["value"]
+        else:  # no complete training row among the first ones: the training centre will do
+            customer = {self.spec.id.name: "warm-up"}
+            customer |= dict(zip(self.scorer.numeric, self.scorer.mean.tolist(), strict=True))
+            customer |= dict(
+                zip(self.scorer.categorical, self.scorer.fill_categorical, strict=True)
+            )
+        batch = self.requests.batch.model_validate_json(json.dumps({"customers": [customer]}))
+        self.assign(batch.customers)  # type: ignore[attr-defined]
 
 
 def _describe(exc: Exception) -> str:
@@ -228,8 +243,8 @@ class ModelHolder:
     def _prepare(self, candidate: str, current: LoadedModel | None) -> LoadedModel:
         model = load_model(self.settings.model_copy(update={"model_version": candidate}))
         if current is not None:
-            check_same_schema(current, model)
-        warm(model)
+            check_same_schema((current.version, current.spec), (model.version, model.spec))
+        model.warm()
         return model
 
     def _swap(self, old: LoadedModel | None, new: LoadedModel) -> None:

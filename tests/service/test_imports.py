@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -64,3 +65,42 @@ def test_service_process_never_imports_training_only_code(classic_settings: Sett
     imported = [m for m in result["modules"] if m.split(".")[0] in ("matplotlib", "kneed")]
     imported += [m for m in result["modules"] if m.startswith(FORBIDDEN[2:])]
     assert imported == []
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _importers(folder: str, target: str) -> list[str]:
+    """Modules in ``folder`` (or that file) importing ``target``, even under TYPE_CHECKING."""
+    found = []
+    where = ROOT / folder
+    for path in [where] if where.is_file() else sorted(where.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        if any(name == target or name.startswith(f"{target}.") for name in names):
+            found.append(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_training_never_imports_service() -> None:
+    assert _importers("training", "service") == []
+
+
+def test_report_never_imports_train() -> None:
+    assert _importers("training/report", "training.train") == []
+
+
+def test_cli_help_imports_no_heavy_library() -> None:
+    # What keeps `segments --help` under a second: pandas, numpy and sklearn load per command.
+    script = "import sys, service.cli; print(' '.join(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = {name.split(".")[0] for name in done.stdout.split()}
+    assert loaded & {"pandas", "numpy", "sklearn", "pyarrow", "fastapi", "matplotlib"} == set()
+
+
+def test_reload_checks_never_import_the_model_holder() -> None:
+    # service.state imports service.candidate: the reverse would be a cycle.
+    assert _importers("service/candidate.py", "service.state") == []
