@@ -8,10 +8,12 @@ with ``mlflow models serve --env-manager local``; BentoML runs a service that ca
 versions of this venv so that the pickled pipeline loads as it was fitted.
 
 Measured per server: single-customer req/s at c=32 and c=1 (wrk when installed, else an
-asyncio httpx client) and the p50 of 15 calls with 10,000 customers. Ours runs as
+asyncio httpx client) and the p50 of 15 calls with 10,000 customers; ours also with the
+batch as Arrow IPC, Parquet and CSV (answered in the same format). Ours runs as
 ``segments serve`` does (JSON access log on, metrics on) with ``SEG_API_KEYS`` set.
 
     .venv/bin/python bench/peers.py [--seconds 5] [--client auto|wrk|httpx] [--batch 10000]
+                                    [--no-peers]   # ours and the echoes only, no peer venvs
 """
 
 from __future__ import annotations
@@ -35,7 +37,16 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.serve import BODY, OUT, _batch_p50, _free_port, _load, _model  # noqa: E402
+from bench.serve import (  # noqa: E402
+    BODY,
+    OUT,
+    _batch_p50,
+    _columnar_p50,
+    _customers,
+    _free_port,
+    _load,
+    _model,
+)
 
 PEERS = ROOT / "build" / "peers"
 PINS = {"mlflow": "mlflow==3.17.2", "bentoml": "bentoml==1.4.40"}
@@ -71,6 +82,7 @@ class Target:
     headers: dict[str, str]
     env: dict[str, str]
     cwd: Path = ROOT
+    columnar: bool = False  # also post the batch as Arrow IPC, Parquet and CSV
 
 
 def _venv(name: str) -> Path:
@@ -85,13 +97,6 @@ def _venv(name: str) -> Path:
         subprocess.run([*pip, PINS[name], *pins], check=True)
         marker.touch()
     return home
-
-
-def _customers(n: int) -> list[dict[str, Any]]:
-    return [
-        {"customer_id": f"C-{i:06d}", "annual_income": 15 + i % 120, "spending_score": 1 + i % 100}
-        for i in range(n)
-    ]
 
 
 def _features(n: int) -> list[dict[str, Any]]:
@@ -174,7 +179,8 @@ def _ours(models_dir: Path) -> Target:
 
     env = {"SEG_MODELS_DIR": str(models_dir), "SEG_API_KEYS": API_KEY}
     return Target("our `/assign`, `/assign/batch`", command, f"http://127.0.0.1:{port}/assign",
-                  json.dumps(BODY).encode(), batch, {"X-API-Key": API_KEY}, env)  # fmt: skip
+                  json.dumps(BODY).encode(), batch, {"X-API-Key": API_KEY}, env,
+                  columnar=True)  # fmt: skip
 
 
 def _start(target: Target, log: Path) -> subprocess.Popen[bytes]:
@@ -209,6 +215,9 @@ def _measure(target: Target, client: str, seconds: float, n: int) -> dict[str, f
         if target.batch is not None:
             url = target.path + ("/batch" if target.path.endswith("/assign") else "")
             row["batch"] = _batch_p50(url, target.batch(n), 15, target.headers)
+        if target.columnar:
+            for name, p50 in _columnar_p50(url, n, 15, target.headers).items():
+                row[f"batch {name}"] = p50
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -220,18 +229,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto")
     parser.add_argument("--batch", type=int, default=10_000, help="customers in a batch")
+    parser.add_argument(
+        "--no-peers", action="store_true", help="ours and the echoes only (no peer venvs)"
+    )
     args = parser.parse_args()
     client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "httpx")
     OUT.mkdir(parents=True, exist_ok=True)
     PEERS.mkdir(parents=True, exist_ok=True)
     models_dir = OUT / "serve-models"
     _model(models_dir)
-    pickled = _pipeline(models_dir)
-    targets = [_echo(False), _echo(True), _ours(models_dir), _mlflow(pickled), _bentoml(pickled)]
+    targets = [_echo(False), _echo(True), _ours(models_dir)]
+    if not args.no_peers:
+        pickled = _pipeline(models_dir)
+        targets += [_mlflow(pickled), _bentoml(pickled)]
     print(f"load generator: {client}; {args.seconds:g} s per run; 1 worker per server")
     rows = {t.name: _measure(t, client, args.seconds, args.batch) for t in targets}
     echo = rows[targets[0].name]
-    bento = rows[targets[-1].name].get("batch")
+    bento = None if args.no_peers else rows[targets[-1].name].get("batch")
     print(f"\n| server | single, c=32 (req/s) | single, c=1 | {args.batch:,} batch p50 |")
     print("|---|---|---|---|")
     for name, row in rows.items():
@@ -241,6 +255,13 @@ def main() -> None:
         if "batch" in row and bento:
             batch += f" ({row['batch'] / bento:.2f}x BentoML)"
         print(f"| {name} | {c32} | {c1} | {batch} |")
+        for key in (k for k in row if k.startswith("batch ")):
+            columnar = f"{row[key]:.1f} ms" + (
+                f" ({row[key] / bento:.2f}x BentoML)" if bento else ""
+            )
+            print(f"| ... `/assign/batch` as {key.removeprefix('batch ')} in and out | - | - | "
+                  f"{columnar} |")  # fmt: skip
+    print("\ntargets: JSON batch <= 0.5x BentoML; columnar <= 0.15x BentoML; single >= 0.8x echo")
 
 
 if __name__ == "__main__":

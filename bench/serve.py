@@ -15,9 +15,12 @@ POST /assign with a campaign file (SEG_CAMPAIGNS, 3 active campaigns, one target
 segment), against (b) in the same run.
 
 Then POST /assign/batch with 1,000 and 10,000 customers (p50 of sequential calls), against
-the echo of the same body. Prints req/s, p50, p99 and the ratios.
+the echo of the same body, and the 10,000 as Arrow IPC, Parquet and CSV (answered in the
+same format) against the JSON batch. Prints req/s, p50, p99 and the ratios. The peers
+(MLflow, BentoML) are in bench/peers.py (``make bench-peers``).
 
     .venv/bin/python bench/serve.py [--seconds 5] [--client auto|wrk|httpx] [--only campaigns]
+                                    [--batch 10000]
 
 Targets: assign >= 80 % of echo req/s; >= 40x pandas; 10k batch p50 <= 15 ms; campaigns
 add at most 5 % to /assign; assign-gmm within 10 % of assign (req/s and batch p50).
@@ -38,6 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -186,12 +190,54 @@ def _model(models_dir: Path, algorithm: str = "kmeans") -> None:
     )
 
 
-def _batch(n: int) -> bytes:
-    customers = [
+def _customers(n: int) -> list[dict[str, Any]]:
+    return [
         {"customer_id": f"C-{i:06d}", "annual_income": 15 + i % 120, "spending_score": 1 + i % 100}
         for i in range(n)
     ]
-    return json.dumps({"customers": customers}).encode()
+
+
+def _batch(n: int) -> bytes:
+    return json.dumps({"customers": _customers(n)}).encode()
+
+
+COLUMNAR = {
+    "Arrow IPC": "application/vnd.apache.arrow.stream",
+    "Parquet": "application/vnd.apache.parquet",
+    "CSV": "text/csv",
+}
+
+
+def _columnar(n: int, media_type: str) -> bytes:
+    """The batch of :func:`_batch` as a table in ``media_type`` (one of :data:`COLUMNAR`)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyarrow import csv
+
+    table, sink = pa.Table.from_pylist(_customers(n)), io.BytesIO()
+    if media_type == COLUMNAR["Arrow IPC"]:
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+    elif media_type == COLUMNAR["Parquet"]:
+        pq.write_table(table, sink)
+    else:
+        csv.write_csv(table, sink)
+    return sink.getvalue()
+
+
+def _columnar_p50(url: str, n: int, repeats: int, headers: dict[str, str]) -> dict[str, float]:
+    """p50 ms of a batch of ``n`` in each columnar format, the answer in the same format."""
+    return {
+        name: _batch_p50(
+            url,
+            _columnar(n, media_type),
+            repeats,
+            headers | {"content-type": media_type, "accept": media_type},
+        )
+        for name, media_type in COLUMNAR.items()
+    }
 
 
 def _campaign_file(models_dir: Path) -> Path:
@@ -282,6 +328,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto")
     parser.add_argument("--only", choices=["campaigns"], help="run only this comparison")
+    parser.add_argument("--batch", type=int, default=10_000, help="customers in the big batch")
     args = parser.parse_args()
     client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "httpx")
     models_dir, gmm_dir = OUT / "serve-models", OUT / "serve-models-gmm"
@@ -326,16 +373,20 @@ def main() -> None:
     _campaigns_only(client, models_dir, body, args.seconds)
     print()
     batches: dict[tuple[str, int], float] = {}
+    columnar: dict[str, float] = {}
     for name in ("echo", "assign", GMM):
         target, _ = TARGETS[name]
         server = Server(target, gmm_dir if name == GMM else models_dir)
         try:
-            for n in (1_000, 10_000):
+            for n in (1_000, args.batch):
                 path = "/echo" if name == "echo" else "/assign/batch"
                 batches[name, n] = _batch_p50(server.url(path), _batch(n), repeats=30)
+            if name == "assign":
+                url = server.url("/assign/batch")
+                columnar = _columnar_p50(url, args.batch, 30, {})
         finally:
             server.stop()
-    for n in (1_000, 10_000):
+    for n in (1_000, args.batch):
         ours, echo = batches["assign", n], batches["echo", n]
         print(
             f"/assign/batch {n:>6} customers: p50 {ours:7.2f} ms   echo of the same body "
@@ -345,6 +396,11 @@ def main() -> None:
         print(
             f"/assign/batch {n:>6} customers, Gaussian mixture: p50 {batches[GMM, n]:7.2f} ms   "
             f"gmm / kmeans {batches[GMM, n] / ours:4.2f}   (target <= 1.10)"
+        )
+    for name, p50 in columnar.items():
+        print(
+            f"/assign/batch {args.batch:>6} customers as {name} in and out: p50 {p50:7.2f} ms   "
+            f"/ JSON {p50 / batches['assign', args.batch]:4.2f}"
         )
 
 
