@@ -13,7 +13,6 @@ the field (``loc: ["body", row, field]``) in the one place errors are shaped
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -124,16 +123,7 @@ def answer_table(
     version: str,
 ) -> pa.Table:
     """The assignment records as columns, and ``campaigns`` (``name=arm`` joined by ``;``)."""
-    imputed = [";".join(fields) for fields in result.imputed_lists()]
-    columns: Mapping[str, pa.Array] = {
-        "customer_id": pa.array(ids, pa.string()),
-        "segment_id": pa.array(result.segment, pa.int64()),
-        "segment_name": pa.array(names, pa.string()).take(pa.array(result.segment)),
-        "distance": pa.array(result.distance, pa.float64()),
-        "confidence": pa.array(result.confidence, pa.float64()),
-        "atypical": pa.array(result.atypical, pa.bool_()),
-        "imputed": pa.array(imputed, pa.string()),
-    }
+    columns = {"customer_id": pa.array(ids, pa.string()), **result.arrow_columns(names)}
     table = pa.table({**columns, "campaigns": pa.array(campaigns, pa.string())})
     return table.replace_schema_metadata({"model_version": version})
 

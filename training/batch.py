@@ -158,15 +158,8 @@ def _assignments(
     columns: Mapping[str, Any], scorer: Scorer, names: list[str], version: str
 ) -> dict[str, pa.Array]:
     result = scorer.assign(columns)
-    imputed = [";".join(fields) for fields in result.imputed_lists()]
     n = len(result.segment)
-    return {
-        "segment_id": pa.array(result.segment, pa.int64()),
-        "segment_name": pa.array(names, pa.string()).take(result.segment),
-        "distance": pa.array(result.distance, pa.float64()),
-        "confidence": pa.array(result.confidence, pa.float64()),
-        "atypical": pa.array(result.atypical, pa.bool_()),
-        "imputed": pa.array(imputed, pa.string()),
+    return result.arrow_columns(names) | {
         "model_version": pa.array([version], pa.string()).take(np.zeros(n, np.int64)),
     }
 

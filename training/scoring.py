@@ -24,6 +24,7 @@ from training.spec import SegmentationSpec
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 __all__ = ["RECORD_FIELDS", "Assignments", "Scorer", "load_scorer"]
 
@@ -85,6 +86,20 @@ class Assignments:
                 strict=True,
             )
         ]
+
+    def arrow_columns(self, names: Sequence[str]) -> dict[str, pa.Array]:
+        """The record's fields after ``customer_id`` as Arrow columns, ``imputed`` joined
+        with ``;``: the table answers of ``/assign/batch`` and ``segments assign`` share them."""
+        import pyarrow as pa
+
+        return {
+            "segment_id": pa.array(self.segment, pa.int64()),
+            "segment_name": pa.array(names, pa.string()).take(pa.array(self.segment)),
+            "distance": pa.array(self.distance, pa.float64()),
+            "confidence": pa.array(self.confidence, pa.float64()),
+            "atypical": pa.array(self.atypical, pa.bool_()),
+            "imputed": pa.array([";".join(f) for f in self.imputed_lists()], pa.string()),
+        }
 
 
 @dataclass(frozen=True)
