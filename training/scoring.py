@@ -20,6 +20,7 @@ from sklearn.pipeline import Pipeline
 from training.artifact import SEGMENT_COLUMN, Artifact, ArtifactError, read_cleaned
 from training.pipeline import model_step
 from training.scoring_models import CentroidModel, MixtureModel, from_estimator
+from training.scoring_row import RowScorer
 from training.spec import SegmentationSpec
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = ["RECORD_FIELDS", "Assignments", "Scorer", "load_scorer"]
+
+ROW_CHECKS = 2000  # training rows on which the one-customer path must equal the numpy one
 
 # The assignment record: the fields of one answer, in order, for the API and the batch CLI.
 RECORD_FIELDS = (
@@ -115,6 +118,8 @@ class Scorer:
     categories: tuple[tuple[str, ...], ...]
     model: CentroidModel | MixtureModel
     log1p: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (n_numeric,)
+    # One customer in plain Python, set by verify() once it agrees bit-for-bit with numpy.
+    row: RowScorer | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_pipeline(
@@ -208,6 +213,23 @@ class Scorer:
 
     def assign(self, columns: Mapping[str, Sequence[object] | np.ndarray]) -> Assignments:
         """Assign every row of ``columns`` to its segment (nearest, or most probable)."""
+        if self.row is not None and len(next(iter(columns.values()), ())) == 1:
+            return self._assign_row(self.row, columns)
+        return self._assign_arrays(columns)
+
+    def _assign_row(
+        self, row: RowScorer, columns: Mapping[str, Sequence[object] | np.ndarray]
+    ) -> Assignments:
+        segment, distance, confidence, atypical, imputed = row.assign(columns)
+        return Assignments(
+            segment=np.array([segment]),
+            distance=np.array([distance]),
+            confidence=np.array([confidence]),
+            atypical=np.array([atypical]),
+            imputed={name: np.array([flag]) for name, flag in imputed.items()},
+        )
+
+    def _assign_arrays(self, columns: Mapping[str, Sequence[object] | np.ndarray]) -> Assignments:
         X, imputed = self.transform(columns)
         scores = self.model.score(X)
         return Assignments(
@@ -231,6 +253,41 @@ class Scorer:
             raise ArtifactError(
                 f"scorer disagrees with Pipeline.predict on {mismatched} of {len(frame)} rows"
             )
+        object.__setattr__(self, "row", self._row_scorer(columns))  # frozen: set once, here
+
+    def _row_scorer(
+        self, columns: Mapping[str, np.ndarray], rows: int = ROW_CHECKS
+    ) -> RowScorer | None:
+        """The plain-Python path for one customer, if it equals the numpy one on ``rows``."""
+        if not isinstance(self.model, CentroidModel) or self.log1p.any():
+            return None  # mixtures and log1p-transformed features: the numpy path only
+        model = self.model
+        row = RowScorer(
+            numeric=self.numeric,
+            fill_numeric=tuple(self.fill_numeric.tolist()),
+            mean=tuple(self.mean.tolist()),
+            scale=tuple(self.scale.tolist()),
+            categorical=self.categorical,
+            fill_categorical=self.fill_categorical,
+            categories=self.categories,
+            centroids=tuple(map(tuple, model.centroids.tolist())),
+            centroid_sq=tuple(model.centroid_sq.tolist()),
+            p99=tuple(model.p99.tolist()),
+        )
+        sample = {name: values[:rows] for name, values in columns.items()}
+        arrays = self._assign_arrays(sample)
+        for i in range(len(arrays.segment)):
+            got = row.assign({name: values[i : i + 1] for name, values in sample.items()})
+            want = (
+                int(arrays.segment[i]),
+                float(arrays.distance[i]),
+                float(arrays.confidence[i]),
+                bool(arrays.atypical[i]),
+                {name: bool(mask[i]) for name, mask in arrays.imputed.items()},
+            )
+            if got != want:
+                return None
+        return row
 
 
 def load_scorer(artifact: Artifact) -> Scorer:
