@@ -116,6 +116,7 @@ class Metrics:
         self._refused_labels: tuple[str, str] | None = None
         # labels() validates and locks on every call; a request only needs a dict lookup.
         self._per_route: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._per_segment: dict[int, tuple[Any, Any]] = {}  # (assignments, atypical)
 
     @classmethod
     def from_environment(cls) -> Metrics:
@@ -157,12 +158,24 @@ class Metrics:
 
     def observe_assignments(self, results: list[Assignments]) -> None:
         for result in results:
+            if len(result.segment) == 1:  # one customer (POST /assign): no array work
+                self._observe_one(int(result.segment[0]), bool(result.atypical[0]))
+                continue
             segments = np.bincount(result.segment)
             atypical = np.bincount(result.segment[result.atypical], minlength=len(segments))
             for segment in np.flatnonzero(segments).tolist():
                 self.assignments.labels(str(segment)).inc(int(segments[segment]))
                 if atypical[segment]:
                     self.atypical.labels(str(segment)).inc(int(atypical[segment]))
+
+    def _observe_one(self, segment: int, atypical: bool) -> None:
+        children = self._per_segment.get(segment)
+        if children is None:
+            children = self.assignments.labels(str(segment)), self.atypical.labels(str(segment))
+            self._per_segment[segment] = children
+        children[0].inc()
+        if atypical:
+            children[1].inc()
 
     def exposition(self) -> bytes:
         """The text format of every metric (of every worker in multiprocess mode)."""
