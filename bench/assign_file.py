@@ -111,9 +111,10 @@ def main() -> None:
         f"ours / pandas {ours['seconds'] / pandas['seconds']:4.2f}x time "
         f"(pandas neither cleans nor writes rejected rows);  "
         f"peak memory at 1/4 of the rows: {small['peak_mb'] / ours['peak_mb']:.0%} of the "
-        "full file's;  "
-        f"target <= 3 s: {'met' if ours['seconds'] <= 3 else 'missed'}"
+        "full file's"
     )
+    met = ours["seconds"] <= 3 * floor["seconds"] and ours["seconds"] < pandas["seconds"]
+    print(f"targets (<= 3x the io floor, faster than pandas): {'met' if met else 'missed'}")
 
 
 if __name__ == "__main__":
