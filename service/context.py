@@ -33,7 +33,7 @@ __all__ = [
 PINNED_MODEL = "model"
 ASSIGNED = "assigned"
 MODEL_VERSION_HEADER = "x-model-version"
-ASSIGN_ROUTES = frozenset({"/assign", "/assign/batch"})
+ASSIGN_ROUTES = frozenset({"/assign", "/assign/batch", "/assign/transactions"})
 UNMATCHED = "unmatched"  # 404s: one label value, whatever path was asked for
 ACCESS_LINE = "%s %s %d %.1f ms"
 

@@ -28,10 +28,11 @@ from service.routes._responses import (
     UNPROCESSABLE,
     UNSUPPORTED,
 )
-from service.schemas import Assignment, AssignmentBatch
+from service.schemas import Assignment, AssignmentBatch, CustomerBase
+from service.state import LoadedModel
 from service.validation import invalid_request
 
-__all__ = ["router"]
+__all__ = ["answer_one", "router"]
 
 router = APIRouter(prefix="/assign", tags=["assign"], responses=UNAUTHORIZED)
 # POST /assign checks the key itself (service.deps.check_api_key): this says so in OpenAPI.
@@ -90,11 +91,18 @@ async def assign_customer(request: Request) -> Response:
     if len(body) > SINGLE_MAX_BYTES:
         raise PayloadTooLargeError(SINGLE_MAX_BYTES, "one customer: use /assign/batch for many")
     customer = _validate(model.requests.customer, body)
+    return _json(answer_one(request, model, campaigns, customer))
+
+
+def answer_one(
+    request: Request, model: LoadedModel, campaigns: CampaignHolder, customer: CustomerBase
+) -> dict[str, Any]:
+    """One validated customer's assignment (counted by the request context) and arms."""
     ids, result = score_customers(model, [customer], lambda _row: ("body",))
     record_assignments(request, result)
     [answer] = result.records(ids, model.segment_names)
     answer["model_version"] = model.version
-    return _json(campaigns.attach([answer])[0])
+    return campaigns.attach([answer])[0]
 
 
 @router.post(

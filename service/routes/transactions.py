@@ -12,7 +12,7 @@ import math
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,7 +20,7 @@ from service.campaign_state import CampaignsDep
 from service.deps import JsonBody, ModelDep, require_api_key
 from service.errors import ServiceError
 from service.routes._responses import NOT_READY, TOO_LARGE, UNAUTHORIZED, UNPROCESSABLE
-from service.routes.assign import _json, _validate
+from service.routes.assign import _json, _validate, answer_one
 from service.schemas import Assignment, ErrorMessage
 from service.state import LoadedModel
 
@@ -191,7 +191,9 @@ def _issue(row: Any) -> dict[str, Any]:
     responses=NOT_READY | TOO_LARGE | UNPROCESSABLE | NOT_TRANSACTIONS,
     openapi_extra=_BODY,
 )
-def assign_transactions(model: ModelDep, body: JsonBody, campaigns: CampaignsDep) -> Response:
+def assign_transactions(
+    http: Request, model: ModelDep, body: JsonBody, campaigns: CampaignsDep
+) -> Response:
     """Compute one customer's features from their transactions and assign a segment."""
     request = _validate(CustomerTransactions, body)
     features, result = _features(model, request)
@@ -199,7 +201,7 @@ def assign_transactions(model: ModelDep, body: JsonBody, campaigns: CampaignsDep
         {model.spec.id.name: request.customer_id}
         | {k: v for k, v in features.items() if k in model.requests.customer.model_fields}
     )
-    answer = campaigns.attach(model.assign([customer]))[0]
+    answer = answer_one(http, model, campaigns, customer)
     return _json(
         answer
         | {

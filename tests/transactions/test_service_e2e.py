@@ -110,3 +110,17 @@ def test_openapi_documents_a_synthetic_transactions_example(rfm_http: httpx.Clie
     example = body["application/json"]["examples"]["synthetic"]["value"]
     assert example["customer_id"] == "C-1"
     assert body["application/json"]["schema"]["properties"]["transactions"]["maxItems"] == 10_000
+
+
+def _assigned(client: httpx.Client, segment: int) -> float:
+    line = f'segments_assignments_total{{segment="{segment}"}} '
+    found = [row for row in client.get("/metrics").text.splitlines() if row.startswith(line)]
+    return float(found[0].split()[-1]) if found else 0.0
+
+
+def test_assign_transactions_is_counted_by_segment(rfm_http: httpx.Client) -> None:
+    body = {"customer_id": "C-1", "as_of": "2024-12-10", "transactions": LINES}
+    segment = rfm_http.post("/assign/transactions", json=body).json()["segment_id"]
+    before = _assigned(rfm_http, segment)
+    assert rfm_http.post("/assign/transactions", json=body).status_code == 200
+    assert _assigned(rfm_http, segment) == before + 1
