@@ -45,7 +45,7 @@ SchedulerOption = Annotated[
 
 
 def check_engine(engine: Engine, scheduler: str | None) -> None:
-    from training.cli import fail
+    from training.cli_support import fail
 
     if scheduler is not None and engine is not Engine.dask:
         fail("--scheduler needs --engine dask")
@@ -65,13 +65,13 @@ def _quiet_dask() -> None:
 
 
 def _dashboard(link: str) -> None:
-    from training.cli import err
+    from training.cli_support import err
 
     err.print(f"dask dashboard: {link}", markup=False, highlight=False)
 
 
 def _partition_progress(what: str) -> Progress:
-    from training.cli import err
+    from training.cli_support import err
 
     return Progress(
         TextColumn(what),
@@ -95,8 +95,8 @@ def assign_on_dask(
     day: date | None = None,
 ) -> BatchResult:
     """Run ``segments assign --engine dask``; errors become one ``error:`` line."""
-    from training.cli import fail, user_errors
     from training.cli_campaigns import campaign_errors
+    from training.cli_support import fail, user_errors
     from training.dask_assign import assign_dataset
     from training.dask_engine import AtomicDataset, EngineError, connect, expand_inputs
 
@@ -169,7 +169,7 @@ def features_on_dask(
     """Run ``segments features --engine dask``: the recipe per customer partition, the table
     written as a dataset. Returns how the log was read and the customers written."""
     from training.behaviour import scored_for_training, transactions_spec
-    from training.cli import fail, out, user_errors
+    from training.cli_support import fail, out, user_errors
     from training.dask_engine import AtomicDataset, EngineError, connect, expand_inputs
     from training.dask_features import dask_features, with_source_files, write_dataset
     from training.spec import load_spec

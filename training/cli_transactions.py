@@ -26,7 +26,7 @@ AsOf = Annotated[
 
 
 def parse_as_of(text: str | None) -> date | None:
-    from training.cli import fail
+    from training.cli_support import fail
 
     if text is None:
         return None
@@ -38,7 +38,7 @@ def parse_as_of(text: str | None) -> date | None:
 
 def print_lines(result: FeatureResult, rejected: Path | None = None) -> None:
     """How the log was read: lines, rejections by reason (with examples), as_of."""
-    from training.cli import out
+    from training.cli_support import out
 
     out.print(
         f"lines: {result.lines_read} read, {result.lines_rejected} rejected, "
@@ -82,7 +82,7 @@ def features(
 ) -> None:
     """Compute one row of features per customer (RFM, behaviour) from a transactions log."""
     from training.batch_transactions import write_features
-    from training.cli import fail, out, user_errors
+    from training.cli_support import fail, out, user_errors
 
     reference = parse_as_of(as_of)
     check_engine(engine, scheduler)
@@ -104,7 +104,7 @@ def features(
 def sample_transactions(out_path: Path, customers: int, seed: int, clean: bool) -> None:
     """Write a synthetic transactions log (``sample-data --transactions``)."""
     from training.batch_transactions import write_table
-    from training.cli import out, user_errors
+    from training.cli_support import out, user_errors
     from training.sample_transactions import generate_transactions
 
     frame, _personas = generate_transactions(customers, seed=seed, dirty=not clean)
@@ -123,7 +123,7 @@ def assign(
 ) -> None:
     """``segments assign --transactions``: features with the model's recipe, then assign."""
     from training.batch_transactions import assign_transactions
-    from training.cli import out, user_errors
+    from training.cli_support import out, user_errors
 
     reference = parse_as_of(as_of)
     with user_errors():
