@@ -36,7 +36,7 @@ from training.data import (
     DataError,
     as_text,
 )
-from training.scoring import Scorer, load_scorer
+from training.scoring import RECORD_FIELDS, Scorer, load_scorer
 from training.spec import SegmentationSpec
 
 __all__ = [
@@ -50,15 +50,8 @@ __all__ = [
 ]
 
 CHUNK_ROWS = 100_000
-OUTPUT_COLUMNS = (
-    "segment_id",
-    "segment_name",
-    "distance",
-    "confidence",
-    "atypical",
-    "imputed",
-    "model_version",
-)
+# The assignment record after its id (the file names its id column), then the version.
+OUTPUT_COLUMNS = (*RECORD_FIELDS[1:], "model_version")
 Progress = Callable[[int, int], None]  # (done, total) in bytes (CSV) or rows (Parquet)
 
 

@@ -122,3 +122,22 @@ def test_records_carry_the_record_fields_in_order() -> None:
         "atypical": True,
         "imputed": ["spending_score"],
     }
+
+
+def test_every_form_of_the_record_has_its_fields_in_order() -> None:
+    # One definition (training.scoring.RECORD_FIELDS): the OpenAPI model, the Arrow
+    # columns of table answers and the batch CLI's output columns follow it.
+    from service.schemas import AssignmentRecord
+    from training.batch import OUTPUT_COLUMNS
+    from training.scoring import RECORD_FIELDS, Assignments
+
+    result = Assignments(
+        segment=np.array([0]),
+        distance=np.array([0.0]),
+        confidence=np.array([1.0]),
+        atypical=np.array([False]),
+        imputed={},
+    )
+    assert tuple(AssignmentRecord.model_fields) == (*RECORD_FIELDS, "campaigns")
+    assert tuple(result.arrow_columns(["zero"])) == RECORD_FIELDS[1:]
+    assert (*RECORD_FIELDS[1:], "model_version") == OUTPUT_COLUMNS
