@@ -185,10 +185,12 @@ def load_artifact(models_dir: Path, version: str | None = None) -> Artifact:
     return Artifact(path=folder, manifest=manifest, pipeline=pipeline, profile=profile)
 
 
-def read_cleaned(artifact: Artifact, nrows: int | None = None) -> pd.DataFrame:
-    """The cleaned training rows (the id, every spec feature, ``segment``), typed as
-    training typed them. One rule for missing values: an empty cell, nothing else (a
-    category spelled ``NA`` or ``None`` stays that text)."""
+def read_cleaned(
+    artifact: Artifact, nrows: int | None = None, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """The cleaned training rows (the id, every spec feature, ``segment``; or only
+    ``columns``), typed as training typed them. One rule for missing values: an empty
+    cell, nothing else (a category spelled ``NA`` or ``None`` stays that text)."""
     import pandas as pd
 
     spec, path = artifact.spec, artifact.path / CLEANED
@@ -196,8 +198,17 @@ def read_cleaned(artifact: Artifact, nrows: int | None = None) -> pd.DataFrame:
     for f in spec.features:
         dtypes[f.name] = "float64" if f.kind == "numeric" else "object"
     dtypes[SEGMENT_COLUMN] = "int64"
+    if columns is not None:
+        dtypes = {name: dtypes[name] for name in columns}
     try:
-        frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""], nrows=nrows)
+        frame = pd.read_csv(
+            path,
+            dtype=dtypes,
+            keep_default_na=False,
+            na_values=[""],
+            nrows=nrows,
+            usecols=columns,
+        )
     except (ValueError, OSError) as exc:
         raise ArtifactError(f"{path}: cannot read the cleaned rows: {exc}") from None
     absent = [c for c in dtypes if c not in frame.columns]

@@ -319,11 +319,14 @@ def assign_file(
     artifact = load_artifact(models_dir, model_version)
     scorer = load_scorer(artifact)
     spec = artifact.spec
-    names = [s.name for s in artifact.profile.segments]
+    # Indexed by stable segment id (ids can be sparse after retrains: unused slots stay "").
+    names = [""] * (max(s.segment_id for s in artifact.profile.segments) + 1)
+    for segment in artifact.profile.segments:
+        names[segment.segment_id] = segment.name
     if campaigns is not None:
-        campaigns.check_targets(range(scorer.n_clusters), artifact.version)
+        campaigns.check_targets([s.segment_id for s in artifact.profile.segments], artifact.version)
     result = BatchResult(artifact.version, output_path, rejects.path)
-    counts = np.zeros(scorer.n_clusters, dtype=np.int64)
+    counts = np.zeros(len(names), dtype=np.int64)
     ok = False
     try:
         for chunk in assign_chunks(
@@ -346,7 +349,7 @@ def assign_file(
             result.atypical += int(np.count_nonzero(table["atypical"].to_numpy()))
             imputed = table["imputed"].to_numpy(zero_copy_only=False)
             result.imputed += int(np.count_nonzero(imputed != ""))
-            counts += np.bincount(table["segment_id"].to_numpy(), minlength=scorer.n_clusters)
+            counts += np.bincount(table["segment_id"].to_numpy(), minlength=len(names))
             if on_progress is not None:
                 on_progress(chunk.done, chunk.total)
         if not writer.started:
@@ -357,5 +360,5 @@ def assign_file(
             writer.close(keep=ok)
         finally:
             rejects.close(keep=ok)
-    result.segments = {names[i]: int(n) for i, n in enumerate(counts)}
+    result.segments = {s.name: int(counts[s.segment_id]) for s in artifact.profile.segments}
     return result

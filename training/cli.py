@@ -108,6 +108,12 @@ def train(
     as_of: cli_transactions.AsOf = None,
     engine: EngineOption = Engine.local,
     scheduler: SchedulerOption = None,
+    previous: Annotated[
+        str | None, typer.Option(help="Keep segment ids of this version (default: LATEST).")
+    ] = None,
+    no_previous: Annotated[
+        bool, typer.Option("--no-previous", help="Fresh segment ids 0..k-1, no matching.")
+    ] = False,
 ) -> None:
     """Train a segmentation model and publish a versioned artifact."""
     from training.manifest import ALGORITHMS, COVARIANCE_TYPES
@@ -138,7 +144,11 @@ def train(
         algorithm=algorithm,  # checked against ALGORITHMS above
         covariance_type=covariance,  # checked above
         compare=compare,
+        previous=previous,
+        no_previous=no_previous,
     )
+    if previous and no_previous:
+        fail("--previous and --no-previous exclude each other")
     check_engine(engine, scheduler)
     if engine is Engine.dask:
         from training.cli_dask import train_on_dask
@@ -194,10 +204,15 @@ def _print_result(result: object) -> None:
         out.print(comparison_table(m.comparison))
         out.print(m.comparison.verdict)
     out.print("segments:")
-    for seg in result.profile.segments:
+    for seg in sorted(result.profile.segments, key=lambda s: s.segment_id):
         out.print(
             f"  {seg.segment_id}  {seg.name:<40} {seg.share:6.1%}  ({seg.size})", highlight=False
         )
+    lineage = m.lineage
+    out.print(
+        f"segment ids: {lineage.reason}; kept {lineage.kept}, new {lineage.new}, "
+        f"retired {lineage.retired}"
+    )
     out.print("timings: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.timings.items()))
     out.print(f"artifact: {result.path}")
 

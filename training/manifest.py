@@ -21,10 +21,13 @@ __all__ = [
     "CovarianceType",
     "DataSummary",
     "FinalFit",
+    "Lineage",
     "Manifest",
+    "Migration",
     "NumericSummary",
     "Profile",
     "Recipe",
+    "SegmentLineage",
     "SegmentProfile",
     "Selection",
     "SelectionRow",
@@ -156,6 +159,60 @@ class Recipe(_Model):
     )
 
 
+class SegmentLineage(_Model):
+    """Where one segment of this model comes from (see :mod:`training.lineage`)."""
+
+    segment_id: int
+    status: Literal["kept", "new"]
+    since_version: str | None = Field(
+        None, description="The version that first had this segment; None: this model."
+    )
+    distance: float | None = Field(
+        None,
+        description="Centroid distance to the matched previous segment, in the "
+        "previous model's standard deviations; None when new and nothing was matched.",
+    )
+    overlap: float | None = Field(
+        None, description="Share of shared customers that agree on the match; None without."
+    )
+    size_before: int | None = None
+    size_after: int
+
+
+class Migration(_Model):
+    """Customers present in both trainings: where they were, where they are."""
+
+    shared_customers: int
+    previous_ids: list[int]
+    ids: list[int]
+    counts: list[list[int]] = Field(description="[previous id][new id] customer counts")
+    changed_share: float
+    ari: float
+
+
+class Lineage(_Model):
+    """Segment ids across retrains: the matching to the previous model and its outcome.
+
+    ``segment_ids[label]`` is the stable id of the fitted model's label ``label``;
+    empty means ids equal labels (artifacts from before lineage).
+    """
+
+    previous_version: str | None = None
+    matched: bool = False
+    reason: str = "no lineage recorded"
+    threshold: float | None = None
+    segment_ids: list[int] = Field(default_factory=list)
+    segments: list[SegmentLineage] = Field(default_factory=list)
+    kept: list[int] = Field(default_factory=list)
+    new: list[int] = Field(default_factory=list)
+    retired: list[int] = Field(default_factory=list)
+    ids_ever_used: list[int] = Field(default_factory=list)
+    names: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="Names-file overrides in force, by segment id."
+    )
+    migration: Migration | None = None
+
+
 class Manifest(_Model):
     format_version: int
     model_version: str = ""
@@ -180,3 +237,4 @@ class Manifest(_Model):
     comparison: Comparison | None = None
     final_fit: FinalFit = Field(default_factory=FinalFit)
     recipe: Recipe | None = None
+    lineage: Lineage = Field(default_factory=Lineage)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -156,6 +156,10 @@ def profile_segments(
     labels: np.ndarray,
     spec: SegmentationSpec,
     names: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    segment_ids: Sequence[int] | None = None,
+    inherited: Mapping[str, Mapping[str, str]] | None = None,
+    applied: dict[str, dict[str, str]] | None = None,
 ) -> Profile:
     """Profile each segment in original units.
 
@@ -168,6 +172,12 @@ def profile_segments(
     names : mapping, optional
         Overrides keyed by segment id (as text) or by generated name, each with any of
         ``name``, ``description``, ``action``.
+    segment_ids : sequence of int, optional
+        Stable id of each label (``training.lineage``); default: the label itself.
+    inherited : mapping, optional
+        Overrides kept from the previous model, by stable id; ``names`` wins over them.
+    applied : dict, optional
+        Filled with the override used for each segment that had one, by stable id.
     """
     n_clusters = int(labels.max()) + 1
     numeric = [f for f in spec.features if f.kind == "numeric"]
@@ -182,7 +192,7 @@ def profile_segments(
         rows = frame[labels == seg_id]
         segments.append(
             SegmentProfile(
-                segment_id=seg_id,
+                segment_id=seg_id if segment_ids is None else int(segment_ids[seg_id]),
                 name="",
                 description="",
                 action="",
@@ -199,7 +209,12 @@ def profile_segments(
         seg.name = name
         seg.description = behaviour_description(seg) or _describe(spec, seg)
         seg.action = behaviour_action(seg) or _action(spec, seg, seg_traits)
-        override = (names or {}).get(str(seg.segment_id)) or (names or {}).get(name) or {}
+        key = str(seg.segment_id)
+        override = (
+            (names or {}).get(key) or (names or {}).get(name) or (inherited or {}).get(key) or {}
+        )
+        if override and applied is not None:
+            applied[key] = dict(override)
         for key in ("name", "description", "action"):
             if key in override:
                 setattr(seg, key, str(override[key]))

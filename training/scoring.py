@@ -120,6 +120,8 @@ class Scorer:
     log1p: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (n_numeric,)
     # One customer in plain Python, set by verify() once it agrees bit-for-bit with numpy.
     row: RowScorer | None = field(default=None, compare=False, repr=False)
+    # (n_clusters,) stable segment id of each fitted label (training.lineage); None: the label
+    segment_ids: np.ndarray | None = None
 
     @classmethod
     def from_pipeline(
@@ -128,6 +130,7 @@ class Scorer:
         spec: SegmentationSpec,
         p99: Sequence[float],
         log_likelihood_floor: float | None = None,
+        segment_ids: Sequence[int] | None = None,
     ) -> Scorer:
         """``p99``: K-Means' atypical distances; ``log_likelihood_floor``: a mixture's."""
         pre = pipeline.named_steps["preprocess"]
@@ -164,16 +167,18 @@ class Scorer:
                 model_step(pipeline), np.asarray(p99, dtype=np.float64), log_likelihood_floor
             ),
             log1p=log1p,
+            segment_ids=None if segment_ids is None else np.asarray(segment_ids, dtype=np.int64),
         )
 
     @classmethod
     def from_artifact(cls, artifact: Artifact) -> Scorer:
         spec = artifact.spec
         k = artifact.manifest.n_clusters
-        pct = artifact.manifest.distance_percentiles
-        p99 = [pct.get(str(i), {}).get("p99", np.inf) for i in range(k)]
+        ids = artifact.manifest.lineage.segment_ids or list(range(k))
+        pct = artifact.manifest.distance_percentiles  # keyed by stable id
+        p99 = [pct.get(str(i), {}).get("p99", np.inf) for i in ids]
         floor = artifact.manifest.log_likelihood_p01
-        return cls.from_pipeline(artifact.pipeline, spec, p99, floor)
+        return cls.from_pipeline(artifact.pipeline, spec, p99, floor, ids)
 
     @property
     def n_clusters(self) -> int:
@@ -220,9 +225,9 @@ class Scorer:
     def _assign_row(
         self, row: RowScorer, columns: Mapping[str, Sequence[object] | np.ndarray]
     ) -> Assignments:
-        segment, distance, confidence, atypical, imputed = row.assign(columns)
+        label, distance, confidence, atypical, imputed = row.assign(columns)
         return Assignments(
-            segment=np.array([segment]),
+            segment=np.array([self._stable(label)]),
             distance=np.array([distance]),
             confidence=np.array([confidence]),
             atypical=np.array([atypical]),
@@ -232,17 +237,24 @@ class Scorer:
     def _assign_arrays(self, columns: Mapping[str, Sequence[object] | np.ndarray]) -> Assignments:
         X, imputed = self.transform(columns)
         scores = self.model.score(X)
+        ids = self.segment_ids
         return Assignments(
-            segment=scores.segment,
+            segment=scores.segment if ids is None else ids[scores.segment],
             distance=scores.distance,
             confidence=scores.confidence,
             atypical=scores.atypical,
             imputed=imputed,
         )
 
+    def _stable(self, label: int) -> int:
+        """The stable segment id of one fitted label."""
+        return label if self.segment_ids is None else int(self.segment_ids[label])
+
     def verify(self, pipeline: Pipeline, frame: pd.DataFrame) -> None:
         """Refuse the model unless :meth:`assign` equals ``pipeline.predict`` on ``frame``."""
         expected = pipeline.predict(frame)
+        if self.segment_ids is not None:
+            expected = self.segment_ids[expected]
         columns = {
             name: frame[name].to_numpy(dtype=object if name in self.categorical else np.float64)
             for name in (*self.numeric, *self.categorical)
@@ -277,7 +289,8 @@ class Scorer:
         sample = {name: values[:rows] for name, values in columns.items()}
         arrays = self._assign_arrays(sample)
         for i in range(len(arrays.segment)):
-            got = row.assign({name: values[i : i + 1] for name, values in sample.items()})
+            label, *rest = row.assign({name: values[i : i + 1] for name, values in sample.items()})
+            got = (self._stable(label), *rest)
             want = (
                 int(arrays.segment[i]),
                 float(arrays.distance[i]),

@@ -19,7 +19,8 @@ from training.artifact import DataSummary, Manifest, Profile, Selection
 from training.comparison import ComparisonResult, compare
 from training.data import CleanResult, clean, load_table
 from training.features import FeatureResult
-from training.manifest import Algorithm, CovarianceType, FinalFit, Recipe
+from training.lineage import PreviousModel, build_lineage, fresh_lineage, load_previous
+from training.manifest import Algorithm, CovarianceType, FinalFit, Lineage, Recipe
 from training.pipeline import (
     DEFAULT_N_INIT,
     DEFAULT_RANDOM_STATE,
@@ -28,6 +29,7 @@ from training.pipeline import (
     model_step,
 )
 from training.profiling import load_names, profile_segments
+from training.scoring import Scorer
 from training.selection import select_k
 from training.spec import SegmentationSpec, load_spec
 
@@ -59,6 +61,8 @@ class TrainOptions:
     n_init: int | None = None  # None: 10 for K-Means, 3 for a Gaussian mixture
     random_state: int = DEFAULT_RANDOM_STATE
     report: bool = True
+    previous: str | None = None  # match segment ids to this version (default: LATEST)
+    no_previous: bool = False  # start a new lineage: ids 0..k-1
     algorithm: Algorithm = "kmeans"
     covariance_type: CovarianceType = "full"
     compare: bool = True
@@ -114,20 +118,45 @@ class TrainResult:
             self.comparison,
         )
 
+    @property
+    def segment_ids(self) -> np.ndarray:
+        """Stable id of each fitted label (``training.lineage``)."""
+        ids = self.manifest.lineage.segment_ids or range(self.manifest.n_clusters)
+        return np.asarray(ids, dtype=np.int64)
+
 
 @contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+def _timed(timings: dict[str, float], stage: str, *, add: bool = False) -> Iterator[None]:
     start = time.perf_counter()
     yield
-    timings[stage] = time.perf_counter() - start
+    timings[stage] = time.perf_counter() - start + (timings.get(stage, 0.0) if add else 0.0)
 
 
-def _percentiles(distances: np.ndarray, labels: np.ndarray, k: int) -> dict[str, dict[str, float]]:
-    out = {}
-    for seg in range(k):
+def _lineage(
+    options: TrainOptions,
+    previous: PreviousModel | None,
+    spec: SegmentationSpec,
+    pipeline: Pipeline,
+    frame: pd.DataFrame,
+    labels: np.ndarray,
+    k: int,
+) -> Lineage:
+    sizes = np.bincount(labels, minlength=k)
+    if previous is None:
+        why = "--no-previous" if options.no_previous else "first model in this models folder"
+        return fresh_lineage(k, sizes, f"fresh ids 0..{k - 1}: {why}")
+    new = Scorer.from_pipeline(pipeline, spec, [np.inf] * k)
+    return build_lineage(previous, new, frame[spec.id.name].to_numpy(), labels)
+
+
+def _percentiles(
+    distances: np.ndarray, labels: np.ndarray, ids: list[int]
+) -> dict[str, dict[str, float]]:
+    out = {}  # keyed by stable segment id
+    for seg, sid in enumerate(ids):
         d = distances[labels == seg]
         qs = np.quantile(d, [0.5, 0.9, 0.95, 0.99]) if len(d) else [np.inf] * 4
-        out[str(seg)] = {
+        out[str(sid)] = {
             "p50": float(qs[0]),
             "p90": float(qs[1]),
             "p95": float(qs[2]),
@@ -205,6 +234,10 @@ def train(
     spec = load_spec(options.spec)
     k_range = options.k_range()
     names = load_names(options.names) if options.names else None
+    with _timed(timings, "lineage"):  # before the long stages: a bad --previous fails fast
+        previous = (
+            None if options.no_previous else load_previous(options.models_dir, options.previous)
+        )
     say("load")
     with _timed(timings, "load"):
         loaded = (load or _load)(options, spec)
@@ -236,9 +269,22 @@ def train(
         pipeline, labels, distances, floor, final_fit = _fit(
             options, spec, frame, X, selection.chosen_k, fit
         )
+    say("lineage")
+    with _timed(timings, "lineage", add=True):
+        lineage = _lineage(options, previous, spec, pipeline, frame, labels, selection.chosen_k)
     say("profile")
     with _timed(timings, "profile"):
-        profile = profile_segments(frame, labels, spec, names)
+        inherited = previous.lineage.names if previous else {}
+        inherited = {k: v for k, v in inherited.items() if int(k) in lineage.kept}
+        profile = profile_segments(
+            frame,
+            labels,
+            spec,
+            names,
+            segment_ids=lineage.segment_ids,
+            inherited=inherited,
+            applied=lineage.names,
+        )
     manifest = _manifest(options, spec, cleaning, data_hash, selection, distances, labels)
     manifest.log_likelihood_p01 = floor
     manifest.final_fit = final_fit
@@ -252,8 +298,11 @@ def train(
         from training.behaviour import monthly_by_segment
 
         ids = frame[spec.id.name]
-        recipe.monthly_spend = monthly_by_segment(transactions.monthly, ids, labels)
+        stable = np.asarray(lineage.segment_ids, dtype=np.int64)[labels]
+        recipe.monthly_spend = monthly_by_segment(transactions.monthly, ids, stable)
     manifest.recipe = recipe
+    manifest.lineage = lineage
+    manifest.distance_percentiles = _percentiles(distances, labels, lineage.segment_ids)
     result = TrainResult(
         path=Path(),
         spec=spec,
@@ -363,7 +412,7 @@ def _manifest(
         n_clusters=selection.chosen_k,
         n_init=options.model_n_init,
         random_state=options.random_state,
-        distance_percentiles=_percentiles(distances, labels, selection.chosen_k),
+        distance_percentiles={},
         has_report=options.report,
         algorithm=options.algorithm,
         covariance_type=options.covariance_type if options.algorithm == "gmm" else None,
@@ -376,7 +425,7 @@ def _write_files(folder: Path, result: TrainResult, options: TrainOptions) -> No
         result.pipeline,
         result.profile,
         result.cleaning.cleaned,
-        result.labels,
+        result.segment_ids[result.labels],
         result.cleaning.rejected,
         None if result.transactions is None else result.transactions.rejected,
     )
