@@ -291,6 +291,8 @@ def build_lineage(
         retired=sorted(set(old_ids) - set(kept)),
         ids_ever_used=sorted(used | set(ids)),
         migration=migration,
+        previous_segments={str(s.segment_id): s.name for s in previous.profile.segments},
+        previous_sizes={str(s.segment_id): s.size for s in previous.profile.segments},
     )
 
 

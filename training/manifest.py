@@ -211,6 +211,12 @@ class Lineage(_Model):
         default_factory=dict, description="Names-file overrides in force, by segment id."
     )
     migration: Migration | None = None
+    previous_segments: dict[str, str] = Field(
+        default_factory=dict, description="The previous model's segment names, by id."
+    )
+    previous_sizes: dict[str, int] = Field(
+        default_factory=dict, description="The previous model's segment sizes, by id."
+    )
 
 
 class Manifest(_Model):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from training.artifact import FIGURES, REPORT, copy_files, latest_names, load_artifact, publish
-from training.report import behaviour, choosing, exploration, others, profiles, space
+from training.report import behaviour, changes, choosing, exploration, others, profiles, space
 from training.report.inputs import ReportInputs
 from training.report.page import render_page
 from training.report.style import Chart, Plot, save
@@ -40,6 +40,7 @@ DRAWERS: tuple[Callable[[ReportInputs], Plot | None], ...] = (
     profiles.boxplots,
     profiles.sizes,
     others.others_scatter,
+    changes.migration,
 )
 
 

@@ -42,7 +42,8 @@ class ReportInputs:
     frame : DataFrame of shape (n_samples, n_columns)
         Cleaned customers in original units, NaN where a value was missing.
     labels : ndarray of shape (n_samples,)
-        Segment id of each row.
+        Fitted label of each row, 0..k-1 (the position in ``profile.segments``; the stable
+        segment id is ``profile.segments[label].segment_id``).
     X : ndarray of shape (n_samples, n_features)
         The preprocessed (imputed, scaled, encoded) rows K-Means saw.
     centers : ndarray of shape (n_clusters, n_features)
@@ -100,7 +101,11 @@ class ReportInputs:
     def from_artifact(cls, artifact: Artifact) -> ReportInputs:
         """Rebuild the inputs of a loaded (already verified) artifact from its files."""
         frame = read_cleaned(artifact)
-        labels = frame.pop(SEGMENT_COLUMN).to_numpy(dtype=np.int64)
+        ids = frame.pop(SEGMENT_COLUMN).to_numpy(dtype=np.int64)  # stable ids -> labels
+        stable = artifact.manifest.lineage.segment_ids or range(artifact.manifest.n_clusters)
+        lookup = np.zeros(max(stable) + 1, dtype=np.int64)
+        lookup[list(stable)] = np.arange(len(stable))
+        labels = lookup[ids]
         return cls(
             spec=artifact.spec,
             manifest=artifact.manifest,

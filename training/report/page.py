@@ -12,7 +12,7 @@ from html import escape
 from matplotlib.colors import to_hex
 
 from training.artifact import SegmentProfile
-from training.report import others
+from training.report import changes, others
 from training.report.choosing import eligible
 from training.report.inputs import ReportInputs
 from training.report.style import Chart, axis_label, segment_colours
@@ -30,6 +30,7 @@ SECTIONS = (
     ("space", "Segments in space"),
     ("profiles", "Profiles"),
     ("others", "Other algorithms"),
+    ("changes", "Changes since the previous model"),  # titled by changes.title()
 )
 TOP_REASONS = 5
 _CSS = """
@@ -227,7 +228,8 @@ def _card(inputs: ReportInputs, seg: SegmentProfile, colour: str) -> str:
 
 def _profiles(inputs: ReportInputs, charts: dict[str, Chart | None]) -> str:
     colours = [to_hex(c) for c in segment_colours(inputs.n_clusters)]
-    cards = "".join(_card(inputs, s, colours[s.segment_id]) for s in inputs.profile.segments)
+    segments = inputs.profile.segments  # in label order; colours by position (ids can be sparse)
+    cards = "".join(_card(inputs, s, colours[i]) for i, s in enumerate(segments))
     return (
         _figure(charts.get("zscores"), "No numeric feature: no z-scores.")
         + _figure(charts.get("boxplots"), "")
@@ -273,11 +275,19 @@ def _sections(inputs: ReportInputs, charts: dict[str, Chart | None]) -> dict[str
         + _figure(charts.get("tsne"), ""),
         "profiles": _profiles(inputs, charts),
         "others": _others(inputs, charts),
+        "changes": changes.section(
+            inputs, _figure(charts.get("migration"), "No customer id is in both trainings.")
+        ),
     }
 
 
 def _shown(inputs: ReportInputs) -> list[tuple[str, str]]:
-    return [s for s in SECTIONS if s[0] != "behaviour" or inputs.manifest.recipe is not None]
+    """The sections this model has, titled (the changes one after its previous version)."""
+    return [
+        (sid, changes.title(inputs) if sid == "changes" else title)
+        for sid, title in SECTIONS
+        if sid != "behaviour" or inputs.manifest.recipe is not None
+    ]
 
 
 def _header(inputs: ReportInputs) -> str:

@@ -185,8 +185,8 @@ def sizes(inputs: ReportInputs) -> Plot:
     ax = fig.subplots()
     labels = [segment_label(s) for s in segments]
     bars = ax.barh(labels, [s.size for s in segments], color=colours, edgecolor=INK)
-    for bar, seg in zip(bars, segments, strict=True):
-        bar.set_hatch(hatch(seg.segment_id))
+    for i, bar in enumerate(bars):
+        bar.set_hatch(hatch(i))
     ax.bar_label(bars, labels=[f"{s.size:,} ({s.share:.1%})" for s in segments], padding=4)
     floor = inputs.manifest.selection.min_share
     ax.axvline(

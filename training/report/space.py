@@ -57,14 +57,14 @@ def _scatter(ax: Any, points: np.ndarray, labels: np.ndarray, inputs: ReportInpu
     colours = segment_colours(inputs.n_clusters)
     # 3-D axes fade far points (depthshade), which makes light segments vanish: keep them.
     extra = {"depthshade": False, "s": 18, "alpha": 0.7} if points.shape[1] == 3 else {}
-    for seg in inputs.profile.segments:
-        mask = labels == seg.segment_id
+    for i, seg in enumerate(inputs.profile.segments):  # label order; ids can be sparse
+        mask = labels == i
         coords = [points[mask, i] for i in range(points.shape[1])]
         style = {"s": 12, "alpha": 0.65, **extra}
         ax.scatter(
             *coords,
-            color=colours[seg.segment_id],
-            marker=marker(seg.segment_id),
+            color=colours[i],
+            marker=marker(i),
             linewidths=0,
             label=segment_label(seg),
             **style,

@@ -151,10 +151,10 @@ def segment_handles(segments: list[SegmentProfile], colours: np.ndarray) -> list
     """Legend patches: each segment's colour and hatch, so the legend reads in greyscale."""
     return [
         Patch(
-            facecolor=colours[s.segment_id],
+            facecolor=colours[i],
             edgecolor=INK,
-            hatch=hatch(s.segment_id),
+            hatch=hatch(i),
             label=segment_label(s),
         )
-        for s in segments
+        for i, s in enumerate(segments)  # label order; ids can be sparse
     ]
