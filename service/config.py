@@ -82,6 +82,22 @@ class Settings(BaseSettings):
         description="Open connections per worker (also kept 100 under the open-files limit); "
         "beyond it the one idle longest is closed.",
     )
+    monitor: bool = Field(True, description="Keep the drift counts of GET /monitoring.")
+    monitor_window: int = Field(
+        10_000, ge=1, description="The drift window holds at least this many assignments..."
+    )
+    monitor_min_seconds: float = Field(
+        3600.0, ge=0, description="...and at least this many seconds of traffic."
+    )
+    monitor_bucket_seconds: float = Field(
+        60.0, gt=0, description="Width of one time bucket of drift counts."
+    )
+    monitor_max_seconds: float = Field(
+        86_400.0, gt=0, description="Drift counts older than this are forgotten."
+    )
+    monitor_min_assignments: int = Field(
+        100, ge=1, description="Fewer assignments in the window: status ok, too few to judge."
+    )
 
     @field_validator("model_version")
     @classmethod

@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import anyio
 from anyio import to_thread
@@ -23,6 +24,7 @@ from service import docs
 from service.campaign_state import CampaignHolder, poll_campaigns
 from service.config import Settings, get_settings
 from service.context import RequestContextMiddleware
+from service.drift import DriftBook
 from service.errors import install_error_handlers
 from service.logs import LOG_CONFIG, configure_logging
 from service.metrics import Metrics
@@ -30,6 +32,7 @@ from service.middleware import (
     BodyLimitMiddleware,
     TimeoutMiddleware,
 )
+from service.monitoring import DriftCollector
 from service.openapi import DESCRIPTION, TAGS, install_openapi
 from service.routes import (
     admin,
@@ -38,6 +41,7 @@ from service.routes import (
     health,
     metrics,
     model,
+    monitoring,
     profile,
     segments,
     transactions,
@@ -100,11 +104,24 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             app.state.metrics.close()
 
 
+def _drift_book(settings: Settings, app_metrics: Metrics) -> DriftBook:
+    """Drift rings beside the Prometheus multiprocess files (in memory in one process)."""
+    folder = app_metrics.multiprocess_dir
+    return DriftBook(
+        window_size=settings.monitor_window,
+        min_seconds=settings.monitor_min_seconds,
+        bucket_seconds=settings.monitor_bucket_seconds,
+        max_seconds=settings.monitor_max_seconds,
+        directory=Path(folder) if folder else None,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; ``settings`` default to the ``SEG_*`` environment."""
     settings = settings or get_settings()
     app_metrics = Metrics.from_environment()
-    holder = ModelHolder(settings, events=app_metrics)
+    book = _drift_book(settings, app_metrics) if settings.monitor else None
+    holder = ModelHolder(settings, events=app_metrics, drift=book)
     app = FastAPI(
         title="Customer segments",
         description=DESCRIPTION,
@@ -119,6 +136,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.models = holder
     app.state.metrics = app_metrics
     app.state.campaigns = CampaignHolder(settings)
+    app.state.drift = book
+    if book is not None:
+        app_metrics.add_collector(DriftCollector(holder, book, settings.monitor_min_assignments))
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout)
@@ -132,7 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Model-Version"],
         )
     routers = (assign, segments, profile, model, health, metrics, admin, campaigns, docs)
-    for module in (*routers, transactions):
+    for module in (*routers, transactions, monitoring):
         app.include_router(module.router)
     install_openapi(app, holder)
     return app

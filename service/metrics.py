@@ -32,6 +32,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.registry import Collector
 
 from service.state import LoadedModel, Refusal
 from training.scoring import Assignments
@@ -114,6 +115,7 @@ class Metrics:
             registry=registry,
         )
         self._refused_labels: tuple[str, str] | None = None
+        self._collectors: list[Collector] = []  # computed at scrape time (drift gauges)
         # labels() validates and locks on every call; a request only needs a dict lookup.
         self._per_route: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._per_segment: dict[int, tuple[Any, Any]] = {}  # (assignments, atypical)
@@ -177,12 +179,20 @@ class Metrics:
         if atypical:
             children[1].inc()
 
+    def add_collector(self, collector: Collector) -> None:
+        """A collector whose values are already summed across workers (one series each)."""
+        self._collectors.append(collector)
+        if self.registry is not None:
+            self.registry.register(collector)
+
     def exposition(self) -> bytes:
         """The text format of every metric (of every worker in multiprocess mode)."""
         if self.registry is not None:
             return generate_latest(self.registry)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        for collector in self._collectors:
+            registry.register(collector)
         return generate_latest(registry)
 
     def close(self) -> None:

@@ -225,7 +225,9 @@ class AssignmentRecord(_Out):
     """Where one customer belongs (the fields of training.scoring.RECORD_FIELDS)."""
 
     customer_id: str = Field(description="The id sent in the request, unchanged.")
-    segment_id: int = Field(ge=0, description="Segment number (see GET /segments).")
+    segment_id: int = Field(
+        ge=0, description="Segment id, kept across retrains (see GET /segments)."
+    )
     segment_name: str = Field(description="Readable name, e.g. 'High income · Low spending'.")
     distance: float = Field(
         ge=0, description="Distance to the segment centre in the standardised feature space."
@@ -274,6 +276,7 @@ class SegmentSummary(_Out):
         description="Median of each numeric feature, most common value of each categorical "
         "one, in original units."
     )
+    since_version: str = Field(description="The model version since which this id exists.")
 
 
 class SegmentList(_Out):
@@ -283,6 +286,7 @@ class SegmentList(_Out):
 
 class SegmentDetail(SegmentProfile):
     model_version: str
+    since_version: str = Field(description="The model version since which this id exists.")
     distance_percentiles: dict[str, float] = Field(
         description="Training distances to this segment's centre: p50, p90, p95, p99, max."
     )
@@ -314,6 +318,18 @@ class FeatureInfo(_Out):
     allowed: list[str] | None
 
 
+class LineageSummary(_Out):
+    previous_version: str | None = Field(description="The model matched against, if any.")
+    matched: bool = Field(description="False when there was nothing comparable to match.")
+    reason: str
+    kept: list[int] = Field(description="Ids kept from the previous model.")
+    new: list[int] = Field(description="Ids first used by this model.")
+    retired: list[int] = Field(description="Previous ids with no segment here (never reused).")
+    shared_customers: int | None = Field(description="Customers in both trainings.")
+    changed_share: float | None = Field(description="Share of them whose segment id changed.")
+    ari: float | None = Field(description="Adjusted Rand index, old vs new labels.")
+
+
 class ModelInfo(_Out):
     model_version: str
     created_at: datetime
@@ -334,6 +350,7 @@ class ModelInfo(_Out):
     rows_kept: int
     rows_rejected: int
     report_url: str | None
+    lineage: LineageSummary = Field(description="Segment ids against the previous model.")
 
 
 class Liveness(_Out):

@@ -20,7 +20,7 @@ import json
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 
 from service.candidate import check_same_schema, refusal_kind
 from service.config import Settings
+from service.drift import DriftBook, DriftLayout, DriftRecorder
 from service.examples import synthetic_customers
 from service.schemas import RequestModels, build_request_models
 from training.artifact import (
@@ -70,7 +71,8 @@ class LoadedModel:
     scorer: Scorer
     spec: SegmentationSpec
     requests: RequestModels
-    segment_names: tuple[str, ...]
+    segment_names: tuple[str, ...]  # indexed by segment id ("" for ids not in this model)
+    drift: DriftRecorder | None = None  # counts what it scores (service.drift)
 
     @property
     def version(self) -> str:
@@ -105,6 +107,8 @@ class LoadedModel:
         masks = list(result.imputed.values())
         if masks and (empty := np.flatnonzero(np.logical_and.reduce(masks))).size:
             raise NoClusterFeatureError(empty.tolist())
+        if self.drift is not None:
+            self.drift.record(result.segment, result.atypical, columns)
         return result
 
     @property
@@ -125,6 +129,12 @@ class LoadedModel:
         batch = self.requests.batch.model_validate_json(json.dumps({"customers": [customer]}))
         self.assign(batch.customers)  # type: ignore[attr-defined]
 
+    @property
+    def drift_layout(self) -> DriftLayout:
+        """What the drift buckets count: its segment ids and numeric cluster features."""
+        ids = tuple(s.segment_id for s in self.artifact.profile.segments)
+        return DriftLayout(segment_ids=ids, features=tuple(self.scorer.numeric))
+
 
 def _describe(exc: Exception) -> str:
     """Why a model was refused, fit for logs and /health/ready: never an input value."""
@@ -141,18 +151,21 @@ def load_model(settings: Settings) -> LoadedModel:
     scorer = load_scorer(artifact)
     spec = artifact.spec
     ids = [s.segment_id for s in artifact.profile.segments]
-    if ids != list(range(scorer.n_clusters)):
+    expected = artifact.manifest.lineage.segment_ids or list(range(scorer.n_clusters))
+    if ids != expected:
         raise ArtifactError(
-            f"{artifact.path}: profile.json describes segments {ids}, the model has "
-            f"{scorer.n_clusters}"
+            f"{artifact.path}: profile.json describes segments {ids}, the model has {expected}"
         )
     examples = synthetic_customers(artifact.profile, spec, scorer)
+    names = [""] * (max(ids) + 1)
+    for segment in artifact.profile.segments:
+        names[segment.segment_id] = segment.name
     return LoadedModel(
         artifact=artifact,
         scorer=scorer,
         spec=spec,
         requests=build_request_models(spec, examples, settings.max_batch),
-        segment_names=tuple(s.name for s in artifact.profile.segments),
+        segment_names=tuple(names),
     )
 
 
@@ -190,9 +203,15 @@ class ModelHolder:
     Every (re)load goes through :meth:`reload`, one at a time per process.
     """
 
-    def __init__(self, settings: Settings, events: ModelEvents | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        events: ModelEvents | None = None,
+        drift: DriftBook | None = None,
+    ) -> None:
         self.settings = settings
         self.events = events
+        self.drift = drift
         self.current: LoadedModel | None = None
         self.error = "the model has not been loaded yet"
         self.refused: Refusal | None = None
@@ -245,6 +264,8 @@ class ModelHolder:
         if current is not None:
             check_same_schema((current.version, current.spec), (model.version, model.spec))
         model.warm()
+        if self.drift is not None:  # after the warm-up: only real traffic is counted
+            model = replace(model, drift=self.drift.recorder(model.version, model.drift_layout))
         return model
 
     def _swap(self, old: LoadedModel | None, new: LoadedModel) -> None:

@@ -244,3 +244,6 @@ class Manifest(_Model):
     final_fit: FinalFit = Field(default_factory=FinalFit)
     recipe: Recipe | None = None
     lineage: Lineage = Field(default_factory=Lineage)
+    atypical_share: float | None = Field(
+        None, description="Training customers beyond their segment's p99 distance (about 1 %)."
+    )

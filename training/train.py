@@ -303,6 +303,8 @@ def train(
     manifest.recipe = recipe
     manifest.lineage = lineage
     manifest.distance_percentiles = _percentiles(distances, labels, lineage.segment_ids)
+    p99 = np.array([manifest.distance_percentiles[str(i)]["p99"] for i in lineage.segment_ids])
+    manifest.atypical_share = float(np.mean(distances > p99[labels]))
     result = TrainResult(
         path=Path(),
         spec=spec,

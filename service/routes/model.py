@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from service.deps import ModelDep
 from service.routes._responses import NOT_READY
 from service.routes.profile import report_url
-from service.schemas import FeatureInfo, ModelInfo
+from service.schemas import FeatureInfo, LineageSummary, ModelInfo
+from training.manifest import Lineage
 
 __all__ = ["router"]
 
@@ -49,4 +50,20 @@ async def read_model(model: ModelDep) -> ModelInfo:
         rows_kept=manifest.data.rows_kept,
         rows_rejected=manifest.data.rows_rejected,
         report_url=report_url(model),
+        lineage=_lineage(manifest.lineage),
+    )
+
+
+def _lineage(lineage: Lineage) -> LineageSummary:
+    moved = lineage.migration
+    return LineageSummary(
+        previous_version=lineage.previous_version,
+        matched=lineage.matched,
+        reason=lineage.reason,
+        kept=lineage.kept,
+        new=lineage.new,
+        retired=lineage.retired,
+        shared_customers=moved.shared_customers if moved else None,
+        changed_share=moved.changed_share if moved else None,
+        ari=moved.ari if moved else None,
     )

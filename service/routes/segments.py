@@ -44,7 +44,14 @@ def _typical(segment: SegmentProfile) -> dict[str, float | str | None]:
     return typical
 
 
-def _summary(segment: SegmentProfile) -> SegmentSummary:
+def _since(model: LoadedModel, segment_id: int) -> str:
+    for seg in model.artifact.manifest.lineage.segments:
+        if seg.segment_id == segment_id and seg.since_version:
+            return seg.since_version
+    return model.version
+
+
+def _summary(model: LoadedModel, segment: SegmentProfile) -> SegmentSummary:
     return SegmentSummary(
         segment_id=segment.segment_id,
         name=segment.name,
@@ -53,22 +60,25 @@ def _summary(segment: SegmentProfile) -> SegmentSummary:
         size=segment.size,
         share=segment.share,
         typical=_typical(segment),
+        since_version=_since(model, segment.segment_id),
     )
 
 
 def _segment(model: LoadedModel, segment_id: int) -> SegmentProfile:
-    segments = model.artifact.profile.segments
-    if not 0 <= segment_id < len(segments):
-        valid = ", ".join(str(s.segment_id) for s in segments)
-        raise NotFoundError(f"segment {segment_id} not found; valid ids: {valid}")
-    return segments[segment_id]
+    segments = sorted(model.artifact.profile.segments, key=lambda s: s.segment_id)
+    for segment in segments:
+        if segment.segment_id == segment_id:
+            return segment
+    valid = ", ".join(str(s.segment_id) for s in segments)
+    raise NotFoundError(f"segment {segment_id} not found; valid ids: {valid}")
 
 
 # Light reads of the loaded model: async, no blocking work.
 @router.get("", responses=NOT_READY)
 async def read_segments(model: ModelDep) -> SegmentList:
     """Every segment with its size, share, typical values and suggested action."""
-    segments = [_summary(s) for s in model.artifact.profile.segments]
+    ordered = sorted(model.artifact.profile.segments, key=lambda s: s.segment_id)
+    segments = [_summary(model, s) for s in ordered]
     return SegmentList(model_version=model.version, segments=segments)
 
 
@@ -78,5 +88,8 @@ async def read_segment(segment_id: SegmentId, model: ModelDep) -> SegmentDetail:
     segment = _segment(model, segment_id)
     percentiles = model.artifact.manifest.distance_percentiles.get(str(segment_id), {})
     return SegmentDetail(
-        **segment.model_dump(), model_version=model.version, distance_percentiles=percentiles
+        **segment.model_dump(),
+        model_version=model.version,
+        since_version=_since(model, segment_id),
+        distance_percentiles=percentiles,
     )

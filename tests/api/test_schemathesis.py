@@ -47,6 +47,7 @@ OPERATIONS = {
     "GET /metrics": False,
     "POST /admin/reload": False,
     "GET /campaigns": False,
+    "GET /monitoring": False,
 }
 
 

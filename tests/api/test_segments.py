@@ -14,6 +14,7 @@ def test_read_segments_lists_every_segment(client: TestClient, classic_model: Tr
     body = SegmentList.model_validate(response.json())
     assert body.model_version == classic_model.manifest.model_version
     assert [s.segment_id for s in body.segments] == list(range(classic_model.manifest.n_clusters))
+    assert {s.since_version for s in body.segments} == {classic_model.manifest.model_version}
     expected = {s.name: s for s in classic_model.profile.segments}
     for segment in body.segments:
         profile = expected[segment.name]
@@ -32,9 +33,10 @@ def test_read_segment_returns_profile_and_distances(
     response = client.get("/segments/1")
     assert response.status_code == 200
     body = SegmentDetail.model_validate(response.json())
-    assert body.model_dump(exclude={"model_version", "distance_percentiles"}) == (
+    assert body.model_dump(exclude={"model_version", "distance_percentiles", "since_version"}) == (
         classic_model.profile.segments[1].model_dump()
     )
+    assert body.since_version == classic_model.manifest.model_version
     assert body.distance_percentiles == classic_model.manifest.distance_percentiles["1"]
 
 
