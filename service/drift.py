@@ -59,7 +59,7 @@ class Window:
 
     totals: np.ndarray  # (width,) of the layout; EPOCH column unused
     seconds: float  # from the oldest bucket's start to now
-    workers: int  # rings (workers) that contributed
+    workers: int  # workers that counted assignments within max_seconds
 
     @property
     def assignments(self) -> int:
@@ -168,9 +168,10 @@ class DriftBook:
         now = self.clock()
         rings = self._rings(version, layout.width)
         rows = np.vstack(rings) if rings else np.zeros((0, layout.width))
-        rows = rows[(rows[:, EPOCH] > 0) & (rows[:, EPOCH] > now - self.max_seconds)]
+        rows = self._live(rows, now)
+        workers = sum(bool(self._live(r, now)[:, COUNT].any()) for r in rings)
         if not len(rows):
-            return Window(np.zeros(layout.width), 0.0, len(rings))
+            return Window(np.zeros(layout.width), 0.0, workers)
         epochs, where = np.unique(rows[:, EPOCH], return_inverse=True)
         per_bucket = np.zeros((len(epochs), layout.width))
         np.add.at(per_bucket, where, rows)
@@ -179,4 +180,8 @@ class DriftBook:
         recent = epochs[order] + self.bucket_seconds > now - self.min_seconds
         take = order[recent | (counts_before < self.window_size)]
         totals = per_bucket[take].sum(axis=0)
-        return Window(totals, float(now - epochs[take].min()), len(rings))
+        return Window(totals, float(now - epochs[take].min()), workers)
+
+    def _live(self, rows: np.ndarray, now: float) -> np.ndarray:
+        """The rows of buckets in use and not older than ``max_seconds``."""
+        return rows[(rows[:, EPOCH] > 0) & (rows[:, EPOCH] > now - self.max_seconds)]

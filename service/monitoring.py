@@ -71,7 +71,10 @@ class Monitoring(_Out):
     reasons: list[str] = Field(description="Which thresholds the figures crossed, in words.")
     assignments: int = Field(description="Assignments in the window, across all workers.")
     window_seconds: float = Field(description="From the oldest bucket in the window to now.")
-    workers: int = Field(description="Workers whose counts are summed here.")
+    workers: int = Field(
+        description="Workers whose counts are summed here (those that assigned anyone "
+        "within SEG_MONITOR_MAX_SECONDS)."
+    )
     psi: float | None
     chi2_pvalue: float | None
     atypical_rate: float | None
@@ -215,6 +218,11 @@ class DriftCollector:
                 "atypical_rate",
                 "Share of atypical assignments in the window (training: about 1 %).",
                 m.atypical_rate,
+            ),
+            (
+                "atypical_expected_rate",
+                "Share of atypical training customers (about 1 %).",
+                m.expected_atypical_rate,
             ),
         )
         for name, doc, value in singles:
