@@ -184,15 +184,15 @@ def _migration(counts: np.ndarray, old_ids: list[int], new_ids: list[int]) -> Mi
     same = sum(
         int(counts[r, c]) for r, a in enumerate(old_ids) for c, b in enumerate(new_ids) if a == b
     )
-    cells, rows, cols = _pairs(counts), _pairs(counts.sum(1)), _pairs(counts.sum(0))
-    expected = rows * cols / max(_pairs(np.array([total])), 1.0)
-    top = (rows + cols) / 2 - expected
-    order = np.argsort(new_ids)
+    cells, before, after = _pairs(counts), _pairs(counts.sum(1)), _pairs(counts.sum(0))
+    expected = before * after / max(_pairs(np.array([total])), 1.0)
+    top = (before + after) / 2 - expected
+    rows, cols = np.argsort(old_ids), np.argsort(new_ids)  # both axes by id
     return Migration(
         shared_customers=total,
-        previous_ids=list(old_ids),
-        ids=[new_ids[i] for i in order],
-        counts=counts[:, order].tolist(),
+        previous_ids=[old_ids[i] for i in rows],
+        ids=[new_ids[i] for i in cols],
+        counts=counts[np.ix_(rows, cols)].tolist(),
         changed_share=1.0 - same / total,
         ari=1.0 if top == 0 else (cells - expected) / top,
     )

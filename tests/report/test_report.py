@@ -57,6 +57,7 @@ def test_report_has_every_section_in_order(report_page: Page) -> None:
         "6. Segments in space",
         "7. Profiles",
         "8. Other algorithms",
+        "9. Changes since the previous model",
     ]
     figure_ids = {i.removeprefix("fig-") for i in report_page.ids if i.startswith("fig-")}
     assert figure_ids == FIGURES
