@@ -95,6 +95,8 @@ def load_previous(models_dir: Path, version: str | None) -> PreviousModel | None
     if version is None and not (models_dir / LATEST).is_file():
         return None
     name = resolve_version(models_dir, version)
+    if not (models_dir / name).is_dir():
+        raise ArtifactError(f"--previous {name}: no such model version in {models_dir}", "missing")
     try:
         artifact = load_artifact(models_dir, name)
         customers = read_cleaned(artifact, columns=[artifact.spec.id.name, SEGMENT_COLUMN])
