@@ -25,6 +25,7 @@ PSI 0.1 / 0.25 are the industry's usual "some shift" / "major shift" lines.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Literal
 
@@ -38,6 +39,7 @@ from service.state import LoadedModel, ModelHolder
 
 __all__ = ["DriftCollector", "Monitoring", "monitoring"]
 
+logger = logging.getLogger(__name__)
 Status = Literal["ok", "watch", "retrain"]
 PSI_WATCH, PSI_RETRAIN = 0.10, 0.25
 SHIFT_WATCH, SHIFT_RETRAIN = 0.25, 0.5
@@ -199,7 +201,11 @@ class DriftCollector:
         model = self.holder.current
         if model is None:
             return
-        m = monitoring(model, self.book, self.min_assignments)
+        try:
+            m = monitoring(model, self.book, self.min_assignments)
+        except Exception:  # the drift gauges must never cost the other metrics
+            logger.exception("could not compute the drift gauges")
+            return
         version = m.model_version
         singles = (
             (

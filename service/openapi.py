@@ -31,6 +31,10 @@ segment's training customers; `imputed`, the cluster features that were missing 
 filled with the training median or most frequent value. The request fields, units and
 bounds come from the model's spec (see `GET /model`); unknown fields are refused.
 
+Segment ids are kept across retrains (`since_version` in `GET /segments` says since when;
+`GET /model` has the lineage); `GET /monitoring` tells whether live traffic still looks
+like the training data (status ok / watch / retrain).
+
 Every answer names the `model_version` that produced it (also in the `X-Model-Version`
 header). Errors: 401 missing or wrong `X-API-Key`, 404 unknown segment, 413 body too large,
 415 not JSON, 422 invalid field (`loc` names it; at most 100 issues, `error_count` counts
@@ -53,6 +57,7 @@ TAGS = [
     {"name": "model", "description": "The model being served."},
     {"name": "health", "description": "Liveness and readiness probes, Prometheus metrics."},
     {"name": "admin", "description": "Operations; need one of SEG_ADMIN_API_KEYS."},
+    {"name": "monitoring", "description": "Live traffic against the training data: drift."},
 ]
 # What any operation can answer: the body limit and the time limit apply to every route.
 _EVERYWHERE = {
