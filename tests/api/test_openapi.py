@@ -30,6 +30,7 @@ def test_openapi_describes_the_service(openapi: dict[str, Any]) -> None:
         "model",
         "health",
         "admin",
+        "monitoring",
     ]
 
 
