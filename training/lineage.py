@@ -39,7 +39,6 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from training.artifact import (
-    LATEST,
     SEGMENT_COLUMN,
     ArtifactError,
     load_artifact,
@@ -93,9 +92,12 @@ def load_previous(models_dir: Path, version: str | None) -> PreviousModel | None
 
     None when no model was published yet (and no version was asked for).
     """
-    if version is None and not (models_dir / LATEST).is_file():
-        return None
-    name = resolve_version(models_dir, version)
+    try:
+        name = resolve_version(models_dir, version)
+    except ArtifactError as exc:
+        if version is None and exc.kind == "missing":  # nothing published yet
+            return None
+        raise
     if not (models_dir / name).is_dir():
         raise ArtifactError(f"--previous {name}: no such model version in {models_dir}", "missing")
     try:
