@@ -87,6 +87,10 @@ class DriftRecorder:
         self._column = {sid: FIRST_SEGMENT + i for i, sid in enumerate(layout.segment_ids)}
         # Item access on a memoryview is a few times cheaper than on numpy scalars.
         self._flat: Any = memoryview(np.asarray(ring).reshape(-1))  # type: ignore[arg-type]
+        self._width, self._first_feature = layout.width, layout.first_feature
+        self._features = layout.features
+        self._index = -1  # the bucket the cached row belongs to
+        self._base = 0  # that row's first item in _flat
 
     def record(
         self,
@@ -121,37 +125,41 @@ class DriftRecorder:
         atypical: np.ndarray,
         columns: Mapping[str, Sequence[object] | np.ndarray],
     ) -> None:
-        updates = [
-            (COUNT, 1.0),
-            (ATYPICAL, 1.0 if atypical[0] else 0.0),
-            (self._column[int(segments[0])], 1.0),
-        ]
-        start = self.layout.first_feature
-        for name in self.layout.features:
-            value = columns[name][0]
-            if value is not None and value == value:  # present (not None, not NaN)
-                number = float(value)  # type: ignore[arg-type]
-                updates += ((start, 1.0), (start + 1, number), (start + 2, number * number))
-            start += 3
-        flat, width = self._flat, self.layout.width
+        column = self._column[int(segments[0])]
+        odd = 1.0 if atypical[0] else 0.0
+        values = [columns[name][0] for name in self._features]
+        flat = self._flat
         with self._lock:
-            base = self._slot() * width
-            for column, amount in updates:
-                flat[base + column] += amount
+            base = self._row_base()
+            flat[base + COUNT] += 1.0
+            flat[base + ATYPICAL] += odd
+            flat[base + column] += 1.0
+            at = base + self._first_feature
+            for value in values:
+                if value is not None and value == value:  # present (not None, not NaN)
+                    number = float(value)  # type: ignore[arg-type]
+                    flat[at] += 1.0
+                    flat[at + 1] += number
+                    flat[at + 2] += number * number
+                at += 3
 
     def _add(self, delta: np.ndarray) -> None:
         with self._lock:
-            self.ring[self._slot(), 1:] += delta[1:]
+            slot = self._row_base() // self._width
+            self.ring[slot, 1:] += delta[1:]
 
-    def _slot(self) -> int:
-        """The ring's row of the current bucket, cleared when it starts (under the lock)."""
+    def _row_base(self) -> int:
+        """Where the current bucket's row starts in ``_flat``; a new bucket's row is
+        cleared first (called under the lock)."""
         index = math.floor(self.clock() / self.bucket_seconds)
-        bucket = index * self.bucket_seconds
-        slot = index % len(self.ring)
-        if self._flat[slot * self.layout.width + EPOCH] != bucket:  # a new bucket
-            self.ring[slot] = 0.0
-            self.ring[slot, EPOCH] = bucket
-        return slot
+        if index != self._index:
+            bucket = index * self.bucket_seconds
+            slot = index % len(self.ring)
+            if self._flat[slot * self._width + EPOCH] != bucket:  # not reopened: start afresh
+                self.ring[slot] = 0.0
+                self.ring[slot, EPOCH] = bucket
+            self._index, self._base = index, slot * self._width
+        return self._base
 
 
 @dataclass
