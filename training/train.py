@@ -303,8 +303,9 @@ def train(
     manifest.recipe = recipe
     manifest.lineage = lineage
     manifest.distance_percentiles = _percentiles(distances, labels, lineage.segment_ids)
-    p99 = np.array([manifest.distance_percentiles[str(i)]["p99"] for i in lineage.segment_ids])
-    manifest.atypical_share = float(np.mean(distances > p99[labels]))
+    if floor is None:  # K-Means: atypical beyond the p99 distance (a mixture: below p01, 1 %)
+        p99 = np.array([manifest.distance_percentiles[str(i)]["p99"] for i in lineage.segment_ids])
+        manifest.atypical_share = float(np.mean(distances > p99[labels]))
     result = TrainResult(
         path=Path(),
         spec=spec,

@@ -196,3 +196,12 @@ def test_migration_ari_equals_sklearn() -> None:
     migration = _migration(counts, [0, 1, 2, 3], [0, 1, 2, 3, 4])
     assert migration.ari == pytest.approx(adjusted_rand_score(before, after))
     assert migration.changed_share == pytest.approx(np.mean(before != after))
+
+
+def test_retrain_gaussian_mixture_keeps_ids(classic_path: Path, models: Path) -> None:
+    first = _train(classic_path, models, algorithm="gmm", compare=False)
+    again = _train(classic_path, models, algorithm="gmm", compare=False)
+    lineage = again.manifest.lineage
+    assert lineage.previous_version == first.manifest.model_version
+    assert (lineage.kept, lineage.new, lineage.retired) == ([0, 1, 2, 3, 4], [], [])
+    assert again.manifest.atypical_share is None  # a mixture's atypical rule is its own p01
