@@ -10,10 +10,10 @@ Training runs twice: with the comparison of algorithms (the default) and with
 ``compare=False``; the difference is what the comparison adds. The second run goes into the
 same models folder, so it is matched to the first (segment ids kept, training/lineage.py):
 its "lineage" stage (reading the previous model and its customers, matching, migration) is
-what keeping the ids costs.
+what keeping the ids costs, reported as a share of that training's total without the stage.
 
 Targets (2-core machine): total <= 15 s, peak memory <= 2 GB; the comparison adds <= 20 %;
-lineage <= 10 % of a training.
+lineage adds <= 10 % to a training.
 """
 
 from __future__ import annotations
@@ -97,17 +97,20 @@ def main() -> None:
     )
     print(f"ours / baseline: time {total / base_total:.2f}x, peak memory {peak / base_peak:.2f}x")
     print(f"peak memory: {peak:.0f} MB (target <= 2048 MB)")
-    bare_total = float(bare["total"])  # type: ignore[arg-type]
+    lineage = float(bare["stages"]["lineage"])  # type: ignore[index]
+    # The run without the comparison is also the matched retrain: its lineage stage is set
+    # aside, so both figures below compare against a training that neither compares nor matches.
+    bare_total = float(bare["total"]) - lineage  # type: ignore[arg-type]
     compare_s = stages.get("compare", 0.0)
     print(
         f"\ncomparison of algorithms: stage {compare_s:.2f} s; total {total:.2f} s with it, "
         f"{bare_total:.2f} s without: +{total / bare_total - 1:.1%} "
         f"(stage / total without: {compare_s / bare_total:.1%}; target <= 20 %)"
     )
-    lineage = float(bare["stages"]["lineage"])  # type: ignore[index]
     print(
         f"retrain matched to the first model (kept ids {bare['kept']}): lineage stage "
-        f"{lineage:.2f} s = {lineage / bare_total:.1%} of that training (target <= 10 %)"
+        f"{lineage:.2f} s, adds +{lineage / bare_total:.1%} to that training without it "
+        "(target <= 10 %)"
     )
 
 
