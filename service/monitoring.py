@@ -86,19 +86,21 @@ class Monitoring(_Out):
 
 
 def _mix(model: LoadedModel, window: Window, enough: bool) -> tuple[list[SegmentMix], np.ndarray]:
-    segments = model.artifact.profile.segments
+    """The live mix by segment id, and its counts in that order."""
+    segments = model.artifact.profile.segments  # the drift layout's order (fitted labels)
     counts = window.totals[FIRST_SEGMENT : FIRST_SEGMENT + len(segments)]
+    order = sorted(range(len(segments)), key=lambda i: segments[i].segment_id)
     n = window.assignments
     mix = [
         SegmentMix(
-            segment_id=s.segment_id,
-            training_share=s.share,
-            live_share=float(c / n) if enough else None,
-            live_count=int(c),
+            segment_id=segments[i].segment_id,
+            training_share=segments[i].share,
+            live_share=float(counts[i] / n) if enough else None,
+            live_count=int(counts[i]),
         )
-        for s, c in zip(segments, counts, strict=True)
+        for i in order
     ]
-    return mix, counts
+    return mix, counts[order]
 
 
 def _psi_chi2(train: np.ndarray, counts: np.ndarray) -> tuple[float, float]:

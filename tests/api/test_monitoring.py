@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from service.config import Settings
 from service.main import create_app
-from training.train import TrainResult
+from tests.candidates import point_latest, publish_copy
+from training.train import TrainOptions, TrainResult, train
 
 WINDOW = 1000
 BATCH = 200
@@ -140,3 +141,47 @@ def test_read_model_has_lineage(client: TestClient, classic_model: TrainResult) 
         "changed_share": None,
         "ari": None,
     }
+
+
+def test_reload_to_a_retrained_version_starts_an_empty_window_with_its_lineage(
+    classic_model: TrainResult, classic_path: Path, tmp_path: Path
+) -> None:
+    old = publish_copy(classic_model.path, tmp_path)
+    point_latest(tmp_path, old)
+    settings = Settings(
+        models_dir=tmp_path,
+        reload_interval=0,
+        admin_api_keys=("admin-key",),
+        monitor_min_seconds=0.0,
+    )
+    customers = _stream(classic_path, seed=4)
+    with TestClient(create_app(settings)) as client:
+        _send(client, customers[:400])
+        assert client.get("/monitoring").json()["assignments"] == 400
+        # A retrain with one more segment, matched to the version served (LATEST).
+        options = TrainOptions(
+            data=classic_path, models_dir=tmp_path, k=6, k_max=6, report=False, compare=False
+        )
+        new = train(options).manifest.model_version
+        reload = client.post("/admin/reload", headers={"X-API-Key": "admin-key"})
+        assert (reload.status_code, reload.json()["model_version"]) == (200, new)
+        body = client.get("/monitoring").json()
+        assert (body["model_version"], body["assignments"], body["status"]) == (new, 0, "ok")
+        assert [s["segment_id"] for s in body["segments"]] == [0, 1, 2, 3, 4, 5]
+        sent = _send(client, customers[400:600])
+        body = client.get("/monitoring").json()
+        assert body["assignments"] == 200
+        mix = body["segments"]  # by id, while the model's labels are in another order
+        live = np.maximum([s["live_share"] for s in mix], 1e-4)
+        train_ = np.array([s["training_share"] for s in mix])
+        assert body["psi"] == pytest.approx(float(((live - train_) * np.log(live / train_)).sum()))
+        assert {s["segment_id"]: s["live_count"] for s in body["segments"]} == {
+            sid: sent[sid] for sid in range(6)
+        }
+        lineage = client.get("/model").json()["lineage"]
+        since = {
+            s["segment_id"]: s["since_version"] for s in client.get("/segments").json()["segments"]
+        }
+    assert (lineage["previous_version"], lineage["new"], lineage["retired"]) == (old, [5], [])
+    assert lineage["kept"] == [0, 1, 2, 3, 4]
+    assert since == {0: old, 1: old, 2: old, 3: old, 4: old, 5: new}
