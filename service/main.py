@@ -25,6 +25,7 @@ from service.campaign_state import CampaignHolder, poll_campaigns
 from service.config import Settings, get_settings
 from service.context import RequestContextMiddleware
 from service.drift import DriftBook
+from service.drift_gauges import DriftCollector
 from service.errors import install_error_handlers
 from service.logs import LOG_CONFIG, configure_logging
 from service.metrics import Metrics
@@ -32,7 +33,6 @@ from service.middleware import (
     BodyLimitMiddleware,
     TimeoutMiddleware,
 )
-from service.monitoring import DriftCollector
 from service.openapi import DESCRIPTION, TAGS, install_openapi
 from service.routes import (
     admin,

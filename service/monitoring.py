@@ -25,21 +25,17 @@ PSI 0.1 / 0.25 are the industry's usual "some shift" / "major shift" lines.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from typing import Literal
 
 import numpy as np
-from prometheus_client.core import GaugeMetricFamily, Metric
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.special import chdtrc
 
 from service.drift import ATYPICAL, FIRST_SEGMENT, DriftBook, Window
-from service.state import LoadedModel, ModelHolder
+from service.state import LoadedModel
 
-__all__ = ["DriftCollector", "Monitoring", "monitoring"]
+__all__ = ["STATUS_CODE", "FeatureDrift", "Monitoring", "SegmentMix", "monitoring"]
 
-logger = logging.getLogger(__name__)
 Status = Literal["ok", "watch", "retrain"]
 PSI_WATCH, PSI_RETRAIN = 0.10, 0.25
 SHIFT_WATCH, SHIFT_RETRAIN = 0.25, 0.5
@@ -53,23 +49,39 @@ class _Out(BaseModel):
 
 
 class SegmentMix(_Out):
-    segment_id: int
-    training_share: float
-    live_share: float | None
-    live_count: int
+    """One segment's share of the live traffic against its share of the training data."""
+
+    segment_id: int = Field(description="Stable segment id (as in GET /segments).")
+    training_share: float = Field(description="Share of the training customers, 0-1.")
+    live_share: float | None = Field(
+        description="Share of the assignments in the window, 0-1; null while the window "
+        "holds fewer than SEG_MONITOR_MIN_ASSIGNMENTS."
+    )
+    live_count: int = Field(description="Assignments to this segment in the window.")
 
 
 class FeatureDrift(_Out):
-    feature: str
-    training_mean: float
-    training_std: float
-    live_mean: float | None = Field(description="Null until the window has enough values.")
+    """One numeric cluster feature: its live mean against the training distribution."""
+
+    feature: str = Field(description="Feature name, as in the request schema.")
+    training_mean: float = Field(description="Training mean, in the feature's unit.")
+    training_std: float = Field(description="Training standard deviation, same unit.")
+    live_mean: float | None = Field(
+        description="Mean of the values sent in the window (imputed ones excluded); null "
+        "while the window holds fewer than SEG_MONITOR_MIN_ASSIGNMENTS."
+    )
     shift_sd: float | None = Field(description="(live mean - training mean) / training std.")
 
 
 class Monitoring(_Out):
-    model_version: str
-    status: Status
+    """Drift of the live traffic against the training data (GET /monitoring)."""
+
+    model_version: str = Field(description="The model whose traffic is counted.")
+    status: Status = Field(
+        description="ok, watch or retrain: the worst level any figure reaches (PSI "
+        "0.10 / 0.25, |shift| 0.25 / 0.5 SD, atypical rate 2x / 5x the training one); ok "
+        "while the window holds too few assignments."
+    )
     reasons: list[str] = Field(description="Which thresholds the figures crossed, in words.")
     assignments: int = Field(description="Assignments in the window, across all workers.")
     window_seconds: float = Field(description="From the oldest bucket in the window to now.")
@@ -77,12 +89,22 @@ class Monitoring(_Out):
         description="Workers whose counts are summed here (those that assigned anyone "
         "within SEG_MONITOR_MAX_SECONDS)."
     )
-    psi: float | None
-    chi2_pvalue: float | None
-    atypical_rate: float | None
-    expected_atypical_rate: float = Field(description="The training customers' rate.")
-    segments: list[SegmentMix]
-    features: list[FeatureDrift]
+    psi: float | None = Field(
+        description="Population stability index of the live segment mix against the "
+        "training one (0.1: some shift, 0.25: major); null with too few assignments."
+    )
+    chi2_pvalue: float | None = Field(
+        description="Chi-square goodness-of-fit p-value of the live segment counts against "
+        "the training shares; informative only (tiny for any shift once counts are large)."
+    )
+    atypical_rate: float | None = Field(
+        description="Share of the window's assignments flagged atypical, 0-1."
+    )
+    expected_atypical_rate: float = Field(
+        description="Share of the training customers that are atypical (about 0.01)."
+    )
+    segments: list[SegmentMix] = Field(description="Every segment of the model, by id.")
+    features: list[FeatureDrift] = Field(description="Every numeric cluster feature.")
 
 
 def _mix(model: LoadedModel, window: Window, enough: bool) -> tuple[list[SegmentMix], np.ndarray]:
@@ -189,67 +211,3 @@ def monitoring(model: LoadedModel, book: DriftBook, min_assignments: int) -> Mon
         segments=mix,
         features=features,
     )
-
-
-class DriftCollector:
-    """The drift figures as Prometheus gauges, computed when ``/metrics`` is scraped."""
-
-    def __init__(self, holder: ModelHolder, book: DriftBook, min_assignments: int) -> None:
-        self.holder = holder
-        self.book = book
-        self.min_assignments = min_assignments
-
-    def collect(self) -> Iterator[Metric]:
-        model = self.holder.current
-        if model is None:
-            return
-        try:
-            m = monitoring(model, self.book, self.min_assignments)
-        except Exception:  # the drift gauges must never cost the other metrics
-            logger.exception("could not compute the drift gauges")
-            return
-        version = m.model_version
-        singles = (
-            (
-                "status",
-                "Drift status: 0 ok, 1 watch, 2 retrain (GET /monitoring).",
-                STATUS_CODE[m.status],
-            ),
-            (
-                "window_assignments",
-                "Assignments in the sliding window, all workers.",
-                m.assignments,
-            ),
-            ("segment_psi", "Population stability index of the live segment mix.", m.psi),
-            ("segment_chi2_pvalue", "Chi-square p-value of the live segment mix.", m.chi2_pvalue),
-            (
-                "atypical_rate",
-                "Share of atypical assignments in the window (training: about 1 %).",
-                m.atypical_rate,
-            ),
-            (
-                "atypical_expected_rate",
-                "Share of atypical training customers (about 1 %).",
-                m.expected_atypical_rate,
-            ),
-        )
-        for name, doc, value in singles:
-            family = GaugeMetricFamily(f"segments_drift_{name}", doc, labels=["model_version"])
-            if value is not None:
-                family.add_metric([version], value)
-            yield family
-        labels = ["model_version", "feature"]
-        shift = GaugeMetricFamily(
-            "segments_drift_feature_shift_sd",
-            "Live mean minus training mean of a cluster feature, in training SDs.",
-            labels=labels,
-        )
-        mean = GaugeMetricFamily(
-            "segments_drift_feature_mean", "Live mean of a cluster feature.", labels=labels
-        )
-        for f in m.features:
-            if f.shift_sd is not None and f.live_mean is not None:
-                shift.add_metric([version, f.feature], f.shift_sd)
-                mean.add_metric([version, f.feature], f.live_mean)
-        yield shift
-        yield mean

@@ -319,9 +319,11 @@ class FeatureInfo(_Out):
 
 
 class LineageSummary(_Out):
+    """Segment ids of this model against the previous one (the manifest's lineage)."""
+
     previous_version: str | None = Field(description="The model matched against, if any.")
     matched: bool = Field(description="False when there was nothing comparable to match.")
-    reason: str
+    reason: str = Field(description="How the ids were decided, or why nothing was matched.")
     kept: list[int] = Field(description="Ids kept from the previous model.")
     new: list[int] = Field(description="Ids first used by this model.")
     retired: list[int] = Field(description="Previous ids with no segment here (never reused).")

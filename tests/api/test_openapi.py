@@ -133,3 +133,21 @@ def test_docs_page_is_served(client: TestClient) -> None:
     response = client.get("/docs")
     assert response.status_code == 200
     assert "/openapi.json" in response.text
+
+
+def test_openapi_documents_monitoring_and_lineage_shapes(openapi: dict[str, Any]) -> None:
+    """The dashboard reads GET /monitoring and GET /model's lineage: every field described."""
+    schemas = openapi["components"]["schemas"]
+    ok = openapi["paths"]["/monitoring"]["get"]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Monitoring"
+    }
+    assert schemas["ModelInfo"]["properties"]["lineage"]["$ref"] == (
+        "#/components/schemas/LineageSummary"
+    )
+    assert schemas["Monitoring"]["properties"]["status"]["enum"] == ["ok", "watch", "retrain"]
+    for name in ("Monitoring", "SegmentMix", "FeatureDrift", "LineageSummary"):
+        properties = schemas[name]["properties"]
+        undescribed = [p for p, v in properties.items() if not v.get("description")]
+        assert (name, undescribed) == (name, [])
+        assert schemas[name]["required"] == list(properties)
