@@ -200,6 +200,9 @@ def read_cleaned(
     dtypes[SEGMENT_COLUMN] = "int64"
     if columns is not None:
         dtypes = {name: dtypes[name] for name in columns}
+    # A few columns of every row (segment matching reads the ids of a whole training):
+    # pyarrow's multithreaded reader is 1.5-3x faster; it cannot stop after nrows.
+    engine = "pyarrow" if columns is not None and nrows is None else "c"
     try:
         frame = pd.read_csv(
             path,
@@ -208,6 +211,7 @@ def read_cleaned(
             na_values=[""],
             nrows=nrows,
             usecols=columns,
+            engine=engine,
         )
     except (ValueError, OSError) as exc:
         raise ArtifactError(f"{path}: cannot read the cleaned rows: {exc}") from None

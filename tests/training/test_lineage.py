@@ -64,6 +64,17 @@ def test_retrain_same_data_keeps_ids_names_and_ari_1(
     assert all(s.distance == pytest.approx(0.0, abs=1e-9) for s in lineage.segments)
 
 
+def test_retrain_matches_customers_by_id_as_text(classic_path: Path, tmp_path: Path) -> None:
+    frame = pd.read_csv(classic_path)
+    frame["CustomerID"] = [f"{i:05d}" for i in frame["CustomerID"]]  # "00001": not the number 1
+    data = tmp_path / "padded.csv"
+    frame.to_csv(data, index=False)
+    _train(data, tmp_path / "models")
+    migration = _train(data, tmp_path / "models").manifest.lineage.migration
+    assert migration is not None
+    assert (migration.shared_customers, migration.ari) == (200, 1.0)
+
+
 def test_retrain_perturbed_copy_matches_every_segment(
     base: TrainResult, classic_path: Path, models: Path, tmp_path: Path
 ) -> None:
