@@ -18,7 +18,7 @@ import platform
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import sklearn
@@ -202,7 +202,7 @@ def read_cleaned(
         dtypes = {name: dtypes[name] for name in columns}
     # A few columns of every row (segment matching reads the ids of a whole training):
     # pyarrow's multithreaded reader is 1.5-3x faster; it cannot stop after nrows.
-    engine = "pyarrow" if columns is not None and nrows is None else "c"
+    engine: Literal["c", "pyarrow"] = "pyarrow" if columns is not None and nrows is None else "c"
     try:
         frame = pd.read_csv(
             path,
