@@ -14,7 +14,7 @@ from training.train import TrainResult
 def test_report_other_algorithms_section(report_page: Page, classic_model: TrainResult) -> None:
     comparison = classic_model.manifest.comparison
     assert comparison is not None
-    assert report_page.sections[-1] == "others"
+    assert report_page.sections[-2:] == ["others", "changes"]  # changes: issue 11
     assert "fig-others" in report_page.ids
     assert any(img["src"] == "figures/others.png" for img in report_page.images)
     for title in ("K-Means (served)", "Gaussian mixture", "Agglomerative (Ward)", "DBSCAN"):
