@@ -6,6 +6,7 @@ loaded; the document is rebuilt whenever the served model changes.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import FastAPI
@@ -140,7 +141,8 @@ def _add_examples(schema: dict[str, Any], model: LoadedModel) -> None:
     single["requestBody"]["content"]["application/json"]["examples"] = examples
     values = [example["value"] for example in examples.values()]
     customers = [model.requests.customer.model_validate(value) for value in values]
-    answers = model.assign(customers)
+    # Made-up customers, not traffic: kept out of the drift counts of GET /monitoring.
+    answers = replace(model, drift=None).assign(customers)
     _response_example(single, answers[0] | {"model_version": model.version, "campaigns": []})
     batch = schema["paths"]["/assign/batch"]["post"]
     batch["requestBody"]["content"]["application/json"]["example"] = {"customers": values}

@@ -185,3 +185,8 @@ def test_reload_to_a_retrained_version_starts_an_empty_window_with_its_lineage(
     assert (lineage["previous_version"], lineage["new"], lineage["retired"]) == (old, [5], [])
     assert lineage["kept"] == [0, 1, 2, 3, 4]
     assert since == {0: old, 1: old, 2: old, 3: old, 4: old, 5: new}
+
+
+def test_read_monitoring_ignores_the_openapi_examples(monitored: TestClient) -> None:
+    assert monitored.get("/openapi.json").status_code == 200  # scores its made-up examples
+    assert monitored.get("/monitoring").json()["assignments"] == 0
