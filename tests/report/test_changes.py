@@ -23,12 +23,13 @@ def test_report_shows_changes_since_the_previous_version(
     assert lineage.new == [5]
     assert "figures/migration.png" in again.manifest.files
     page = parse_page((again.path / REPORT).read_text(encoding="utf-8"))
-    assert page.headings[-1] == f"8. Changes since {fewer.manifest.model_version}"
+    assert page.headings[-1] == f"9. Changes since {fewer.manifest.model_version}"
     assert "4 segment(s) kept their id, 1 are new (ids 5, never used before) and 0 retired." in (
         page.text
     )
     assert "changed segment id; the agreement between the old and new segmentations" in page.text
     assert "fig-migration" in page.ids
+    assert "summary-5" in page.ids  # the marketing summary has the sparse id's card
     regenerated = regenerate_report(models, again.manifest.model_version)  # from the files
     text = parse_page((regenerated / REPORT).read_text(encoding="utf-8"))
     assert text.headings == page.headings

@@ -89,13 +89,13 @@ def snake(inputs: ReportInputs) -> Plot | None:
     colours = segment_colours(inputs.n_clusters)
     fig = new_figure(9.0, 5.0 + legend_height(segments))
     ax = fig.subplots()
-    for seg in segments:
-        mean = z[inputs.labels == seg.segment_id].mean(axis=0)
+    for i, seg in enumerate(segments):  # label order; ids can be sparse
+        mean = z[inputs.labels == i].mean(axis=0)
         ax.plot(
             range(3),
             mean,
-            marker=marker(seg.segment_id),
-            color=colours[seg.segment_id],
+            marker=marker(i),
+            color=colours[i],
             markeredgecolor=INK,
             linewidth=2,
             markersize=9,
@@ -192,13 +192,13 @@ def monthly(inputs: ReportInputs) -> Plot | None:
     colours = segment_colours(inputs.n_clusters)
     fig = new_figure(11.0, 5.0 + legend_height(segments))
     ax = fig.subplots()
-    for seg in segments:
-        spend = recipe.monthly_spend.get(str(seg.segment_id), {})
+    for i, seg in enumerate(segments):  # label order; ids can be sparse
+        spend = recipe.monthly_spend.get(str(seg.segment_id), {})  # keyed by stable id
         ax.plot(
             range(len(months)),
             [spend.get(m, 0.0) for m in months],
-            marker=marker(seg.segment_id),
-            color=colours[seg.segment_id],
+            marker=marker(i),
+            color=colours[i],
             markeredgecolor=INK,
             markevery=max(len(months) // 12, 1),
             linewidth=1.8,

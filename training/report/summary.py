@@ -7,6 +7,7 @@ from html import escape
 
 from matplotlib.colors import to_hex
 
+from training.artifact import SegmentProfile
 from training.report.inputs import ReportInputs
 from training.report.style import segment_colours
 
@@ -19,9 +20,8 @@ SUMMARY_CSS = (
 )
 
 
-def _key_numbers(inputs: ReportInputs, segment_id: int) -> list[str]:
+def _key_numbers(inputs: ReportInputs, seg: SegmentProfile) -> list[str]:
     """Medians of the cluster features (then profile ones), in original units."""
-    seg = inputs.profile.segments[segment_id]
     ordered = [
         *inputs.spec.cluster_features,
         *(f for f in inputs.spec.features if f.role == "profile"),
@@ -40,10 +40,12 @@ def _key_numbers(inputs: ReportInputs, segment_id: int) -> list[str]:
 def summary_section(inputs: ReportInputs) -> str:
     colours = [to_hex(c) for c in segment_colours(inputs.n_clusters)]
     cards = []
-    for seg in sorted(inputs.profile.segments, key=lambda s: -s.size):
-        numbers = "".join(f"<li>{escape(n)}</li>" for n in _key_numbers(inputs, seg.segment_id))
+    segments = inputs.profile.segments  # colours by position (label order): ids can be sparse
+    for i in sorted(range(len(segments)), key=lambda i: -segments[i].size):
+        seg = segments[i]
+        numbers = "".join(f"<li>{escape(n)}</li>" for n in _key_numbers(inputs, seg))
         cards.append(
-            f'<article class="card" style="border-left-color:{colours[seg.segment_id]}" '
+            f'<article class="card" style="border-left-color:{colours[i]}" '
             f'id="summary-{seg.segment_id}"><h3>{seg.segment_id} · {escape(seg.name)}</h3>'
             f"<p><strong>{seg.share:.0%} of customers</strong> ({seg.size:,})</p>"
             f"<ul>{numbers}</ul><p><strong>Action:</strong> {escape(seg.action)}</p></article>"
