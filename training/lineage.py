@@ -3,7 +3,8 @@
 The rule
 --------
 1. **Same cluster features or nothing.** Segments are compared only when both models
-   cluster on the same features (names and kinds). Otherwise nothing is matched, every
+   cluster on the same features (names, kinds and ``log1p`` transforms; a transformed
+   feature is compared in its transformed units). Otherwise nothing is matched, every
    segment is new, every previous id is retired, and the lineage says why.
 2. **Centroid distance in one yardstick.** Both models' centroids are taken back to
    original units (each through its own scaler) and then standardised with the *previous*
@@ -118,7 +119,13 @@ def load_previous(models_dir: Path, version: str | None) -> PreviousModel | None
 
 
 def _same_features(previous: Scorer, new: Scorer) -> bool:
-    return set(previous.numeric) == set(new.numeric) and set(previous.categorical) == set(
+    """Same cluster features, of the same kinds, with the same transform (``log1p``)."""
+
+    def transformed(scorer: Scorer) -> set[tuple[str, bool]]:
+        flags = scorer.log1p if len(scorer.log1p) else np.zeros(len(scorer.numeric), bool)
+        return set(zip(scorer.numeric, flags.tolist(), strict=True))
+
+    return transformed(previous) == transformed(new) and set(previous.categorical) == set(
         new.categorical
     )
 
@@ -310,7 +317,7 @@ def _reason(previous: PreviousModel, same: bool) -> str:
         )
     before = ", ".join((*previous.scorer.numeric, *previous.scorer.categorical))
     return (
-        f"not matched to {previous.version}: its cluster features ({before}) differ from this "
-        "model's, so segments cannot be compared; every segment is new and every previous id "
-        "retired"
+        f"not matched to {previous.version}: its cluster features ({before}) or their "
+        "transforms differ from this model's, so segments cannot be compared; every segment "
+        "is new and every previous id retired"
     )

@@ -142,8 +142,8 @@ def test_retrain_on_other_features_matches_nothing_and_says_why(
     assert lineage.matched is False
     assert lineage.reason == (
         f"not matched to {base.manifest.model_version}: its cluster features (annual_income, "
-        "spending_score) differ from this model's, so segments cannot be compared; every "
-        "segment is new and every previous id retired"
+        "spending_score) or their transforms differ from this model's, so segments cannot be "
+        "compared; every segment is new and every previous id retired"
     )
     assert (lineage.kept, lineage.retired) == ([], [0, 1, 2, 3, 4])
     assert lineage.new == lineage.segment_ids == [5, 6, 7, 8, 9]
