@@ -157,15 +157,12 @@ def load_model(settings: Settings) -> LoadedModel:
             f"{artifact.path}: profile.json describes segments {ids}, the model has {expected}"
         )
     examples = synthetic_customers(artifact.profile, spec, scorer)
-    names = [""] * (max(ids) + 1)
-    for segment in artifact.profile.segments:
-        names[segment.segment_id] = segment.name
     return LoadedModel(
         artifact=artifact,
         scorer=scorer,
         spec=spec,
         requests=build_request_models(spec, examples, settings.max_batch),
-        segment_names=tuple(names),
+        segment_names=tuple(artifact.profile.names_by_id),
     )
 
 

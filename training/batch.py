@@ -319,12 +319,9 @@ def assign_file(
     artifact = load_artifact(models_dir, model_version)
     scorer = load_scorer(artifact)
     spec = artifact.spec
-    # Indexed by stable segment id (ids can be sparse after retrains: unused slots stay "").
-    names = [""] * (max(s.segment_id for s in artifact.profile.segments) + 1)
-    for segment in artifact.profile.segments:
-        names[segment.segment_id] = segment.name
+    names = artifact.profile.names_by_id
     if campaigns is not None:
-        campaigns.check_targets([s.segment_id for s in artifact.profile.segments], artifact.version)
+        campaigns.check_targets(artifact.profile.segment_ids, artifact.version)
     result = BatchResult(artifact.version, output_path, rejects.path)
     counts = np.zeros(len(names), dtype=np.int64)
     ok = False

@@ -96,12 +96,12 @@ def _assign_partition(number: int, piece: Piece, job: _Job) -> pd.DataFrame:
     tables, rejects, rows_read = _assigned(number, piece, job)
     folder = Path(job.folder)
     row: dict[str, int] = {"rows_read": rows_read, "has_assignments": int(bool(tables))}
-    counts = np.zeros(job.scorer.n_clusters, dtype=np.int64)
+    counts = np.zeros(len(job.names), dtype=np.int64)  # by stable id
     if tables:
         table = pa.concat_tables(tables)
         write_part(table, folder / part_name(ASSIGNMENTS, number))
         imputed = table["imputed"].to_numpy(zero_copy_only=False)
-        counts += np.bincount(table["segment_id"].to_numpy(), minlength=job.scorer.n_clusters)
+        counts += np.bincount(table["segment_id"].to_numpy(), minlength=len(job.names))
         row["rows_assigned"] = table.num_rows
         row["atypical"] = int(np.count_nonzero(table["atypical"].to_numpy()))
         row["imputed"] = int(np.count_nonzero(imputed != ""))
@@ -151,9 +151,9 @@ def assign_dataset(
     artifact = load_artifact(models_dir, model_version)
     scorer = load_scorer(artifact)
     spec = artifact.spec
-    names = tuple(s.name for s in artifact.profile.segments)
+    names = tuple(artifact.profile.names_by_id)
     if campaigns is not None:
-        campaigns.check_targets(range(scorer.n_clusters), artifact.version)
+        campaigns.check_targets(artifact.profile.segment_ids, artifact.version)
     pieces = plan_pieces(paths, rows_per_partition)
     with dataset:
         for kind in (ASSIGNMENTS, REJECTED):
@@ -170,7 +170,7 @@ def assign_dataset(
         )
         meta = pd.DataFrame(
             {name: pd.Series(dtype=np.int64) for name in _STATS}
-            | {f"segment_{i}": pd.Series(dtype=np.int64) for i in range(scorer.n_clusters)}
+            | {f"segment_{i}": pd.Series(dtype=np.int64) for i in range(len(names))}
         )
         counts = dd.from_map(_assign_partition, range(len(pieces)), pieces, args=[job], meta=meta)
         parts = run_partitions(client, counts, on_progress)
@@ -185,5 +185,7 @@ def assign_dataset(
     result = BatchResult(artifact.version, output / ASSIGNMENTS, output / REJECTED)
     for name in _COUNTS:
         setattr(result, name, int(total[name]))
-    result.segments = {names[i]: int(total[f"segment_{i}"]) for i in range(scorer.n_clusters)}
+    result.segments = {
+        s.name: int(total[f"segment_{s.segment_id}"]) for s in artifact.profile.segments
+    }
     return result

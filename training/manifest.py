@@ -95,6 +95,20 @@ class Profile(_Model):
     overall_categorical: dict[str, dict[str, float]]
     segments: list[SegmentProfile]
 
+    @property
+    def names_by_id(self) -> list[str]:
+        """Segment names indexed by stable id (ids can be sparse after retrains: "" where
+        this model has no such id)."""
+        names = [""] * (max(s.segment_id for s in self.segments) + 1)
+        for segment in self.segments:
+            names[segment.segment_id] = segment.name
+        return names
+
+    @property
+    def segment_ids(self) -> list[int]:
+        """The stable ids of this model's segments, in label order."""
+        return [s.segment_id for s in self.segments]
+
 
 class DataSummary(_Model):
     source: str
