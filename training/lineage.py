@@ -59,6 +59,7 @@ __all__ = [
     "load_previous",
 ]
 
+IdArray = np.ndarray | pd.api.extensions.ExtensionArray
 MATCH_THRESHOLD = 1.0
 MIN_OVERLAP = 0.5
 MIN_SHARED = 10
@@ -173,10 +174,10 @@ def centroid_distances(previous: Scorer, new: Scorer) -> np.ndarray:
 
 
 def _shared_counts(
-    previous: PreviousModel, customer_ids: np.ndarray, labels: np.ndarray, k: int
+    previous: PreviousModel, customer_ids: IdArray, labels: np.ndarray, k: int
 ) -> np.ndarray | None:
     """Customers in both trainings, counted by (previous position, new label)."""
-    new = pd.DataFrame({"id": pd.array(customer_ids, dtype="string"), "label": labels})
+    new = pd.DataFrame({"id": customer_ids, "label": labels}).astype({"id": "string"})
     shared = previous.customers.merge(new, on="id", how="inner")
     before = shared[SEGMENT_COLUMN].map({sid: i for i, sid in enumerate(previous.ids)})
     if shared.empty or before.isna().any():  # an id the model does not have: no overlap
@@ -244,7 +245,7 @@ def fresh_lineage(n_clusters: int, sizes: np.ndarray, reason: str) -> Lineage:
 
 
 def build_lineage(
-    previous: PreviousModel, new: Scorer, customer_ids: np.ndarray, labels: np.ndarray
+    previous: PreviousModel, new: Scorer, customer_ids: IdArray, labels: np.ndarray
 ) -> Lineage:
     """Match ``new`` (fitted labels 0..k-1 of ``customer_ids``) to ``previous``.
 
@@ -253,7 +254,8 @@ def build_lineage(
     previous : PreviousModel
     new : Scorer
         The new model's scorer (without stable ids yet).
-    customer_ids : ndarray of shape (n_samples,)
+    customer_ids : array of shape (n_samples,)
+        The training's ids; a pandas string array is used as is (no copy).
     labels : ndarray of shape (n_samples,)
         Fitted label of each row, 0..k-1.
     """

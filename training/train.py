@@ -146,7 +146,7 @@ def _lineage(
         why = "--no-previous" if options.no_previous else "first model in this models folder"
         return fresh_lineage(k, sizes, f"fresh ids 0..{k - 1}: {why}")
     new = Scorer.from_pipeline(pipeline, spec, [np.inf] * k)
-    return build_lineage(previous, new, frame[spec.id.name].to_numpy(), labels)
+    return build_lineage(previous, new, frame[spec.id.name].array, labels)
 
 
 def _percentiles(
