@@ -56,14 +56,16 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy training service
 
-# The browser tests need Debian's chromium and chromium-driver: installed when missing and
+# The browser tests need Debian's chromium and chromium-driver, the alert-rule test promtool
+# (Debian's prometheus): installed when missing and
 # apt-get can run (root, or sudo without a password); else those tests skip with the reason.
+SYSTEM_TEST_PACKAGES := chromium chromium-driver prometheus
 browser-deps:
-	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
-	elif ! command -v apt-get >/dev/null 2>&1; then echo "browser tests: no apt-get, install chromium + chromedriver"; \
-	elif [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
-	elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
-	else echo "browser tests: chromium missing and no root/sudo: they will skip"; fi
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then echo "system test tools: no apt-get, install chromium, chromedriver and promtool"; \
+	elif [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_TEST_PACKAGES); \
+	elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_TEST_PACKAGES); \
+	else echo "system test tools missing and no root/sudo: the browser and promtool tests will skip"; fi
 
 test: install browser-deps
 	$(BIN)/ruff check .
