@@ -13,7 +13,7 @@ PORT ?= 8000
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dask,dashboard]'
 	touch $@
 
 install: $(VENV)/.installed-dev
@@ -54,7 +54,7 @@ run:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy training service
+	$(BIN)/mypy training service dashboard
 
 # The browser tests need Debian's chromium and chromium-driver, the alert-rule test promtool
 # (Debian's prometheus): installed when missing and
@@ -69,7 +69,7 @@ browser-deps:
 
 test: install browser-deps
 	$(BIN)/ruff check .
-	$(BIN)/mypy training service
+	$(BIN)/mypy training service dashboard
 	$(BIN)/hadolint Dockerfile
 	$(MAKE) --no-print-directory image-steps
 	$(BIN)/python -m pytest

@@ -39,6 +39,7 @@ __all__ = [
     "Liveness",
     "ModelInfo",
     "ProfileOut",
+    "ProfileSample",
     "Readiness",
     "RefusedCandidate",
     "ReloadOut",
@@ -305,6 +306,19 @@ class ProfileOut(_Out):
         description="K-Means, Gaussian mixture, Ward, DBSCAN and HDBSCAN on a sample of the "
         "same cluster features; null for models trained without it.",
     )
+
+
+class ProfileSample(_Out):
+    """A fixed-seed sample of training customers: cluster feature values and segment only."""
+
+    model_version: str
+    n_customers: int = Field(description="Training customers the sample is drawn from.")
+    seed: int = Field(description="The sample's random seed (same model, same rows).")
+    columns: dict[str, list[float | str | None]] = Field(
+        description="Per cluster feature, its values in original units (null: missing in the "
+        "training file, imputed by the model)."
+    )
+    segment_id: list[int] = Field(description="Each sampled customer's segment, in row order.")
 
 
 class FeatureInfo(_Out):

@@ -17,7 +17,7 @@ import typer
 from rich.progress import MofNCompleteColumn, TextColumn
 from rich.table import Table
 
-from training import cli_transactions
+from training import cli_dashboard, cli_transactions
 from training.cli_artifacts import migrate, report
 from training.cli_assign import assign
 from training.cli_campaigns import (
@@ -223,6 +223,7 @@ app.command()(uplift)
 app.command()(report)
 app.command("sample-data")(sample_data)
 app.command()(migrate)
+app.command("dashboard")(cli_dashboard.dashboard)
 
 
 def main() -> None:

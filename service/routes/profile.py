@@ -9,15 +9,16 @@ A figure is served only when the artifact's manifest lists it, so no name can es
 from __future__ import annotations
 
 import mimetypes
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 
-from service.deps import ModelDep
+from service.deps import ModelDep, require_api_key
 from service.errors import NotFoundError
-from service.routes._responses import NOT_FOUND, NOT_READY
-from service.schemas import ProfileOut
+from service.routes._responses import NOT_FOUND, NOT_READY, UNAUTHORIZED
+from service.sample import DEFAULT_SAMPLE, MAX_SAMPLE, SAMPLE_SEED, training_sample
+from service.schemas import ProfileOut, ProfileSample
 from service.state import LoadedModel
 
 __all__ = ["REPORT_URL", "report_url", "router"]
@@ -49,6 +50,25 @@ async def read_profile(model: ModelDep) -> ProfileOut:
         selection=model.artifact.manifest.selection,
         report_url=report_url(model),
         comparison=model.artifact.manifest.comparison,
+    )
+
+
+# Training customers' values (without ids): behind the API key, like /assign.
+@router.get("/sample", dependencies=[Depends(require_api_key)], responses=UNAUTHORIZED | NOT_READY)
+def read_profile_sample(
+    model: ModelDep,
+    n: Annotated[int, Query(ge=1, le=MAX_SAMPLE, description="Customers to return.")] = (
+        DEFAULT_SAMPLE
+    ),
+) -> ProfileSample:
+    """A fixed-seed sample of training customers: cluster features and segment, no ids."""
+    sample = training_sample(model, n)
+    return ProfileSample(
+        model_version=model.version,
+        n_customers=sample.n_customers,
+        seed=SAMPLE_SEED,
+        columns=sample.columns,
+        segment_id=sample.segment_id,
     )
 
 

@@ -39,6 +39,7 @@ OPERATIONS = {
     "GET /segments": False,
     "GET /segments/{segment_id}": True,
     "GET /profile": False,
+    "GET /profile/sample": True,
     "GET /profile/report": False,
     "GET /profile/figures/{name}": True,
     "GET /model": False,

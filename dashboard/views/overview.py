@@ -1,0 +1,63 @@
+"""Overview: one card per segment, the model and how k was chosen, the full report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import streamlit as st
+
+from dashboard import ui
+
+CARDS_PER_ROW = 3
+
+
+def _trained(model: dict[str, Any]) -> str:
+    created = datetime.fromisoformat(str(model["created_at"]).replace("Z", "+00:00"))
+    return f"{created:%Y-%m-%d %H:%M} UTC"
+
+
+def _typical(segment: dict[str, Any], features: dict[str, dict[str, Any]]) -> str:
+    parts = []
+    for name, value in segment["typical"].items():
+        feature = features.get(name, {"name": name, "unit": None})
+        parts.append(f"{ui.feature_label(feature)}: **{ui.fmt_number(value)}**")
+    return " · ".join(parts)
+
+
+def _card(segment: dict[str, Any], features: dict[str, dict[str, Any]]) -> None:
+    with st.container(border=True):
+        st.subheader(segment["name"], anchor=False)
+        st.caption(f"segment {segment['segment_id']} · {segment['description']}")
+        share, size = st.columns(2)
+        share.metric("Share", f"{segment['share']:.1%}")
+        size.metric("Customers", f"{segment['size']:,}")
+        st.markdown("Typical: " + _typical(segment, features))
+        st.markdown(f"**Suggested action:** {segment['action']}")
+
+
+def render() -> None:
+    model = ui.get("/model")
+    segments = ui.get("/segments")
+    profile = ui.get("/profile")
+    st.title("Customer segments")
+    st.markdown(
+        f"Model **{model['model_version']}**, trained {_trained(model)} on "
+        f"{model['rows_kept']:,} customers (spec `{model['spec']}`)."
+    )
+    st.markdown(f"**How k was chosen.** {profile['selection']['reason']}")
+    if model.get("report_url"):
+        st.link_button(
+            "Open the full report", ui.connection().link(model["report_url"]), type="primary"
+        )
+    features = {f["name"]: f for f in model["features"]}
+    cards = segments["segments"]
+    for start in range(0, len(cards), CARDS_PER_ROW):
+        columns = st.columns(CARDS_PER_ROW)
+        for column, segment in zip(columns, cards[start : start + CARDS_PER_ROW], strict=False):
+            with column:
+                _card(segment, features)
+
+
+if __name__ == "__main__":
+    render()

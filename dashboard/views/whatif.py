@@ -1,0 +1,130 @@
+"""What-if: one input per request field of ``GET /model``, answered by ``POST /assign``.
+
+Sliders for bounded numbers, number boxes for unbounded ones, selects for allowed values;
+each starts at the training median or most common value. Every change asks the API again
+(Streamlit reruns the page), and the customer is drawn on the segments' scatter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from dashboard import charts, ui
+from dashboard.client import ApiError, ApiInvalidError
+from dashboard.views import explore
+
+CUSTOMER_ID = "what-if"
+LEAVE_OUT_KEY = "whatif_leave_out"
+
+
+def _step(feature: dict[str, Any]) -> float:
+    span = float(feature["maximum"]) - float(feature["minimum"])
+    return 1.0 if span >= 20 else span / 100 if span > 0 else 1.0
+
+
+def _start(feature: dict[str, Any], profile: dict[str, Any]) -> Any:
+    name = feature["name"]
+    if feature["kind"] == "categorical":
+        mix = profile["overall_categorical"].get(name) or {}
+        common = max(mix, key=mix.__getitem__) if mix else None
+        return common if common in feature["allowed"] else feature["allowed"][0]
+    summary = profile["overall_numeric"].get(name)
+    low, high = feature["minimum"], feature["maximum"]
+    value = float(summary["median"]) if summary else float(low if low is not None else 0.0)
+    if low is not None and high is not None:
+        value = min(max(round(value / _step(feature)) * _step(feature), low), high)
+    return value
+
+
+def _input(feature: dict[str, Any], profile: dict[str, Any]) -> Any:
+    label, key, start = (
+        ui.feature_label(feature),
+        f"whatif_{feature['name']}",
+        _start(feature, profile),
+    )
+    if feature["kind"] == "categorical":
+        allowed = list(feature["allowed"])
+        return st.selectbox(label, allowed, allowed.index(start), key=key)
+    low, high = feature["minimum"], feature["maximum"]
+    if low is not None and high is not None:
+        return st.slider(label, float(low), float(high), start, _step(feature), key=key)
+    return st.number_input(label, low, high, start, key=key)
+
+
+def _customer(model: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
+    words = {f["name"]: ui.feature_label(f) for f in model["features"]}
+    left_out = st.multiselect(
+        "Leave out (the service fills a missing cluster feature with the training value)",
+        list(words),
+        format_func=words.__getitem__,
+        key=LEAVE_OUT_KEY,
+    )
+    customer: dict[str, Any] = {model["id_field"]: CUSTOMER_ID}
+    for feature in model["features"]:
+        value = _input(feature, profile)
+        if feature["name"] not in left_out:
+            customer[feature["name"]] = value
+    return customer
+
+
+def _answer(answer: dict[str, Any], segments: dict[int, dict[str, Any]]) -> None:
+    segment = segments.get(answer["segment_id"], {})
+    st.metric("Segment", answer["segment_name"])
+    confidence, atypical = st.columns(2)
+    confidence.metric("Confidence", f"{answer['confidence']:.0%}")
+    atypical.metric("Atypical", "yes" if answer["atypical"] else "no")
+    imputed = ", ".join(answer["imputed"]) or "none"
+    st.markdown(f"Imputed fields: **{imputed}** · distance {answer['distance']:.3f}")
+    if segment:
+        st.markdown(f"**Suggested action:** {segment['action']}")
+    st.caption(f"segment {answer['segment_id']} · model {answer['model_version']}")
+
+
+def _point(
+    customer: dict[str, Any], answer: dict[str, Any], x: str, y: str, profile: dict[str, Any]
+) -> dict[str, Any]:
+    def coordinate(name: str) -> Any:
+        if name == charts.SEGMENT:
+            return answer["segment_name"]
+        if name in customer:
+            return customer[name]
+        summary = profile["overall_numeric"].get(name)  # imputed: near the training median
+        return summary["median"] if summary else None
+
+    return {
+        "x": coordinate(x),
+        "y": coordinate(y),
+        "name": f"This customer: {answer['segment_name']}",
+    }
+
+
+def render() -> None:
+    model, profile = ui.get("/model"), ui.get("/profile")
+    segments = {s["segment_id"]: s for s in ui.get("/segments")["segments"]}
+    st.title("Where would this customer land?")
+    inputs, result = st.columns([2, 3], gap="large")
+    with inputs:
+        customer = _customer(model, profile)
+    try:
+        answer = ui.client().post("/assign", customer)
+    except ApiInvalidError as exc:
+        with result:
+            st.error(exc.message, icon=":material/block:")
+        return
+    except ApiError as exc:
+        with result:
+            ui.stop_with(exc)
+    with result:
+        _answer(answer, segments)
+        x, y = explore.default_axes(explore.axes_choices(model))
+        shown = explore.segments_figure(model, x, y, _point(customer, answer, x, y, profile))
+        if shown is None:
+            st.info("The segments' scatter is not available on this server.")
+        else:
+            st.plotly_chart(shown[0], key="whatif_chart")
+
+
+if __name__ == "__main__":
+    render()
