@@ -19,38 +19,43 @@ CUSTOMER_ID = "what-if"
 LEAVE_OUT_KEY = "whatif_leave_out"
 
 
-def _step(feature: dict[str, Any]) -> float:
-    span = float(feature["maximum"]) - float(feature["minimum"])
-    return 1.0 if span >= 20 else span / 100 if span > 0 else 1.0
+def _slider_range(feature: dict[str, Any], summary: dict[str, Any] | None) -> tuple[float, float]:
+    """The training range with half its span on each side (room for atypical customers),
+    within the field's bounds: a spec's bounds (income up to 10,000 k$) can dwarf the data."""
+    low, high = float(feature["minimum"]), float(feature["maximum"])
+    if summary is None:
+        return low, high
+    margin = (float(summary["max"]) - float(summary["min"])) / 2
+    return max(low, float(summary["min"]) - margin), min(high, float(summary["max"]) + margin)
 
 
-def _start(feature: dict[str, Any], profile: dict[str, Any]) -> Any:
-    name = feature["name"]
-    if feature["kind"] == "categorical":
-        mix = profile["overall_categorical"].get(name) or {}
-        common = max(mix, key=mix.__getitem__) if mix else None
-        return common if common in feature["allowed"] else feature["allowed"][0]
-    summary = profile["overall_numeric"].get(name)
-    low, high = feature["minimum"], feature["maximum"]
-    value = float(summary["median"]) if summary else float(low if low is not None else 0.0)
-    if low is not None and high is not None:
-        value = min(max(round(value / _step(feature)) * _step(feature), low), high)
-    return value
+def _step(low: float, high: float) -> float:
+    return 1.0 if high - low >= 20 else (high - low) / 100 if high > low else 1.0
+
+
+def _categorical(feature: dict[str, Any], profile: dict[str, Any], key: str) -> Any:
+    allowed = list(feature["allowed"])
+    mix = profile["overall_categorical"].get(feature["name"]) or {}
+    common = max(mix, key=mix.__getitem__) if mix else allowed[0]
+    index = allowed.index(common) if common in allowed else 0
+    return st.selectbox(ui.feature_label(feature), allowed, index, key=key)
 
 
 def _input(feature: dict[str, Any], profile: dict[str, Any]) -> Any:
-    label, key, start = (
-        ui.feature_label(feature),
-        f"whatif_{feature['name']}",
-        _start(feature, profile),
-    )
+    """One input for one request field, starting at the training median / most common value."""
+    key, label = f"whatif_{feature['name']}", ui.feature_label(feature)
     if feature["kind"] == "categorical":
-        allowed = list(feature["allowed"])
-        return st.selectbox(label, allowed, allowed.index(start), key=key)
-    low, high = feature["minimum"], feature["maximum"]
-    if low is not None and high is not None:
-        return st.slider(label, float(low), float(high), start, _step(feature), key=key)
-    return st.number_input(label, low, high, start, key=key)
+        return _categorical(feature, profile, key)
+    summary = profile["overall_numeric"].get(feature["name"])
+    median = float(summary["median"]) if summary else None
+    if feature["minimum"] is None or feature["maximum"] is None:
+        value = median if median is not None else feature["minimum"] or 0.0
+        return st.number_input(label, feature["minimum"], feature["maximum"], value, key=key)
+    low, high = _slider_range(feature, summary)
+    step = _step(low, high)
+    start = min(max(round((median if median is not None else low) / step) * step, low), high)
+    shown = "%.0f" if step >= 1 else "%.2f"
+    return st.slider(label, low, high, start, step, format=shown, key=key)
 
 
 def _customer(model: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
