@@ -72,8 +72,8 @@ def _show(outcome: batching.BatchOutcome, id_field: str, stem: str) -> None:
 
 
 def render() -> None:
-    model = ui.get("/model")
     st.title("Assign a file")
+    model = ui.get("/model")
     upload = st.file_uploader(
         "A customer file (CSV or Parquet), one customer per row",
         type=["csv", "parquet"],

@@ -50,8 +50,8 @@ def segments_figure(
 
 
 def render() -> None:
-    model = ui.get("/model")
     st.title("Explore the segments")
+    model = ui.get("/model")
     choices = axes_choices(model)
     words = labels(model)
     x, y = default_axes(choices)

@@ -37,10 +37,10 @@ def _card(segment: dict[str, Any], features: dict[str, dict[str, Any]]) -> None:
 
 
 def render() -> None:
+    st.title("Customer segments")
     model = ui.get("/model")
     segments = ui.get("/segments")
     profile = ui.get("/profile")
-    st.title("Customer segments")
     st.markdown(
         f"Model **{model['model_version']}**, trained {_trained(model)} on "
         f"{model['rows_kept']:,} customers (spec `{model['spec']}`)."

@@ -106,9 +106,9 @@ def _point(
 
 
 def render() -> None:
+    st.title("Where would this customer land?")
     model, profile = ui.get("/model"), ui.get("/profile")
     segments = {s["segment_id"]: s for s in ui.get("/segments")["segments"]}
-    st.title("Where would this customer land?")
     inputs, result = st.columns([2, 3], gap="large")
     with inputs:
         customer = _customer(model, profile)
