@@ -8,7 +8,7 @@ MODELS ?= models
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-prod train-sample image-steps run test browser-deps lint bench bench-serve bench-report bench-assign bench-dask bench-dask-features bench-reload bench-uplift bench-hostile bench-invalid bench-features bench-peers clean
+.PHONY: install install-prod install-dashboard train-sample image-steps run test browser-deps lint bench bench-serve bench-report bench-assign bench-dask bench-dask-features bench-reload bench-uplift bench-hostile bench-invalid bench-features bench-peers clean
 
 $(VENV)/.installed-dev: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,17 +24,25 @@ install-prod:
 	$(BIN)/python -m pip install --quiet --no-cache-dir --upgrade pip
 	$(BIN)/python -m pip install --quiet --no-cache-dir .
 
+# The dashboard image: the runtime install plus the `dashboard` extra (Streamlit, Plotly).
+install-dashboard:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --no-cache-dir --upgrade pip
+	$(BIN)/python -m pip install --quiet --no-cache-dir '.[dashboard]'
+
 # Train on the bundled sample unless a model is already published.
 train-sample:
 	test -f $(MODELS)/LATEST || $(BIN)/segments train --data $(DATA) --models-dir $(MODELS)
 
 # The Dockerfile's steps, run outside Docker (no engine on CI): the builder's install-prod
-# into a fresh venv, the trainer's train-sample, then the api's CMD and its HEALTHCHECK.
+# into a fresh venv (without Streamlit), the trainer's train-sample, then the api's CMD and
+# its HEALTHCHECK.
 IMAGE ?= build/image
 image-steps:
 	rm -rf $(IMAGE)
 	$(MAKE) --no-print-directory install-prod VENV=$(IMAGE)/venv
 	if $(IMAGE)/venv/bin/python -c 'import dask' 2>/dev/null; then echo "image steps: the service venv carries Dask (an optional extra)"; exit 1; fi
+	$(IMAGE)/venv/bin/python -c "import importlib.util as u; assert u.find_spec('streamlit') is None, 'the api image carries streamlit'"
 	$(MAKE) --no-print-directory train-sample VENV=$(IMAGE)/venv MODELS=$(IMAGE)/models
 	port=$$($(IMAGE)/venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	$(IMAGE)/venv/bin/segments serve --port $$port --models-dir $(IMAGE)/models > $(IMAGE)/serve.log 2>&1 & pid=$$!; \

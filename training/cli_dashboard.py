@@ -56,7 +56,8 @@ def dashboard(
     api_public_url: Annotated[
         str | None,
         typer.Option(
-            help="The API's address for links opened in the user's browser (default: --api)."
+            help="The API's address for links opened in the user's browser (default: --api).",
+            envvar="SEG_DASHBOARD_API_PUBLIC_URL",
         ),
     ] = None,
 ) -> None:
