@@ -17,6 +17,7 @@ RESULT_KEY = "batch_result"
 def _mapping(model: dict[str, Any], columns: list[str]) -> dict[str, str | None]:
     fields = [model["id_field"], *(f["name"] for f in model["features"])]
     words = {f["name"]: ui.feature_label(f) for f in model["features"]}
+    words[model["id_field"]] = "Customer id"
     guess = batching.guess_columns(columns, fields)
     st.markdown("**Which column holds each field?** (guessed from the headers; change any)")
     options = [NONE, *columns]

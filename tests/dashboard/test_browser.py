@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,15 @@ def _elements(driver: Any, css: str) -> list[Any]:
     return found
 
 
+def _wait_for(find: Callable[[], list[Any]], what: str) -> list[Any]:
+    deadline = time.monotonic() + PAGE_TIMEOUT
+    while time.monotonic() < deadline:
+        if found := find():
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"{what} did not appear in {PAGE_TIMEOUT:.0f} s")
+
+
 def _open(driver: Any, url: str, title: str, ready: str) -> None:
     """Open ``url`` and wait until the page's script has run and drawn ``ready``."""
     driver.get(url)
@@ -138,4 +147,31 @@ def test_a_page_says_the_api_is_down(
     assert alert.text.startswith(
         f"API not reachable. The API at {dashboards['down_api']} is not reachable ("
     )
+    assert _elements(browser, '[data-testid="stException"]') == []
+
+
+def test_batch_page_assigns_an_uploaded_file(
+    browser: Any,  # noqa: F811 (the imported fixture)
+    dashboards: dict[str, str],
+    classic_path: Path,
+    tmp_path: Path,
+) -> None:
+    upload = tmp_path / "customers.csv"
+    upload.write_bytes(classic_path.read_bytes().rstrip(b"\n") + b"\nX-1,Male,30,99999,50\n")
+    dropzone = '[data-testid="stFileUploaderDropzoneInput"]'
+    _open(browser, f"{dashboards['good']}/batch", "Assign a file", dropzone)
+    _elements(browser, dropzone)[0].send_keys(str(upload))
+    [button] = _wait_for(
+        lambda: [
+            b
+            for b in _elements(browser, '[data-testid="stButton"] button')
+            if b.text == "Assign 201 customers"
+        ],
+        "the assign button",
+    )
+    button.click()
+    _wait_for(lambda: _elements(browser, '[data-testid="stDataFrame"]'), "the tables")
+    metrics = [e.text for e in _elements(browser, '[data-testid="stMetricValue"]')]
+    assert metrics == ["200", "1"]
+    assert browser.save_screenshot(str(SHOTS / "batch-assigned.png"))
     assert _elements(browser, '[data-testid="stException"]') == []
