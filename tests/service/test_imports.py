@@ -24,6 +24,9 @@ FORBIDDEN = (
     # sklearn module, sklearn's array-api shim for dask among them; `make image-steps`
     # checks that the service's own install has no Dask at all.)
     "training.dask",
+    "dashboard",  # the dashboard is a client of the API, never part of it
+    "streamlit",
+    "plotly",
 )
 
 SCRIPT = """
