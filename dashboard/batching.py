@@ -156,6 +156,14 @@ def _issues_by_position(exc: ApiInvalidError) -> dict[int, list[str]]:
     return bad
 
 
+def _server_limit(exc: ApiInvalidError) -> int | None:
+    """The server's most customers per call, when that is what it refused."""
+    for issue in exc.issues:
+        if issue.get("type") == "too_long" and issue.get("loc") == ["body", "customers"]:
+            return int(issue.get("ctx", {}).get("max_length", 0)) or None
+    return None
+
+
 def assign_rows(
     client: ApiClient,
     customers: list[Customer],
@@ -163,11 +171,21 @@ def assign_rows(
     chunk_rows: int = CHUNK_ROWS,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> BatchOutcome:
-    """Assign every customer through the API, ``chunk_rows`` at a time."""
-    outcome = BatchOutcome()
-    for start in range(0, len(customers), chunk_rows):
-        _assign_chunk(client, customers[start : start + chunk_rows], outcome)
+    """Assign every customer through the API, ``chunk_rows`` at a time (fewer when the
+    server's SEG_MAX_BATCH is lower)."""
+    outcome, start = BatchOutcome(), 0
+    while start < len(customers):
+        chunk = customers[start : start + chunk_rows]
+        try:
+            _assign_chunk(client, chunk, outcome)
+        except ApiInvalidError as exc:
+            limit = _server_limit(exc)
+            if limit is None or limit >= chunk_rows:
+                raise
+            chunk_rows = limit
+            continue
+        start += len(chunk)
         if on_progress is not None:
-            on_progress(min(start + chunk_rows, len(customers)), len(customers))
+            on_progress(start, len(customers))
     outcome.assignments.sort(key=lambda answer: answer[ROW])
     return outcome

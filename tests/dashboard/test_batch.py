@@ -12,6 +12,7 @@ import pytest
 
 from dashboard.batching import assign_rows, build_customers, guess_columns, read_upload
 from dashboard.client import ApiClient, Connection
+from service.config import Settings
 from tests.dashboard.conftest import KEY, open_dashboard, texts
 from tests.e2e.conftest import ThreadedServer
 
@@ -125,3 +126,20 @@ def test_batch_page_assigns_an_upload_and_lists_rejected_rows(
     }
     assert [b.label for b in app.get("download_button")] == ["Download the assignments (CSV)"]
     assert texts(app.error) == []
+
+
+def test_chunks_shrink_to_the_servers_batch_limit(
+    classic_settings: Settings, api: httpx.Client, upload: bytes
+) -> None:
+    settings = classic_settings.model_copy(update={"max_batch": 50, "reload_interval": 0})
+    frame = read_upload("mall.csv", upload)
+    customers, _ = build_customers(frame.head(200), _mapping(frame), "customer_id", NUMERIC)
+    progress: list[tuple[int, int]] = []
+    with ThreadedServer(settings) as server, ApiClient(Connection(server.url)) as small:
+        outcome = assign_rows(
+            small, customers, chunk_rows=64, on_progress=lambda *p: progress.append(p)
+        )
+    assert progress == [(50, 200), (100, 200), (150, 200), (200, 200)]
+    body = {"customers": [{k: v for k, v in c.items() if k != "source_row"} for c in customers]}
+    expected = api.post("/assign/batch", json=body).json()["assignments"]
+    assert [a["segment_id"] for a in outcome.assignments] == [a["segment_id"] for a in expected]
