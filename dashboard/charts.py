@@ -103,7 +103,7 @@ def scatter(
     figure.update_layout(
         xaxis_title=labels.get(x, x),
         yaxis_title=labels.get(y, y),
-        legend_title_text="Segment",
+        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "title_text": ""},
         height=560,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
     )

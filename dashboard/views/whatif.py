@@ -76,7 +76,8 @@ def _customer(model: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
 
 def _answer(answer: dict[str, Any], segments: dict[int, dict[str, Any]]) -> None:
     segment = segments.get(answer["segment_id"], {})
-    st.metric("Segment", answer["segment_name"])
+    st.caption("This customer lands in")
+    st.subheader(answer["segment_name"], anchor=False)  # a metric would cut a long name
     confidence, atypical = st.columns(2)
     confidence.metric("Confidence", f"{answer['confidence']:.0%}")
     atypical.metric("Atypical", "yes" if answer["atypical"] else "no")

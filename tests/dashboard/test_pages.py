@@ -118,8 +118,8 @@ def test_whatif_answers_as_assign_does_and_draws_the_customer(
             "gender": app.selectbox(key="whatif_gender").value,
         }
         expected = api.post("/assign", json=body).json()
+        assert texts(app.subheader) == [expected["segment_name"]]
         assert _metrics(app) == {
-            "Segment": expected["segment_name"],
             "Confidence": f"{expected['confidence']:.0%}",
             "Atypical": "yes" if expected["atypical"] else "no",
         }
@@ -147,7 +147,7 @@ def test_whatif_leaves_out_a_field_and_shows_it_imputed(
     }
     expected = api.post("/assign", json=body).json()
     assert expected["imputed"] == ["annual_income"]
-    assert _metrics(app)["Segment"] == expected["segment_name"]
+    assert texts(app.subheader) == [expected["segment_name"]]
     assert f"Imputed fields: **annual_income** · distance {expected['distance']:.3f}" in texts(
         app.markdown
     )
@@ -173,7 +173,7 @@ def test_pages_follow_the_spec_served(
         "gender": app.selectbox(key="whatif_gender").value,
     }
     expected = httpx.post(f"{full_server.url}/assign", json=body).json()
-    assert _metrics(app)["Segment"] == expected["segment_name"]
+    assert texts(app.subheader) == [expected["segment_name"]]
     app.switch_page("views/explore.py").run()
     assert app.selectbox(key="explore_x").options == [
         "Annual income (k$)",
