@@ -126,6 +126,10 @@ class BatchOutcome:
         frame = frame.rename(columns={"customer_id": id_field})
         if "imputed" in frame:
             frame["imputed"] = frame["imputed"].map(";".join)
+        if "campaigns" in frame:  # as `segments assign --campaigns` writes it: name=arm;...
+            frame["campaigns"] = frame["campaigns"].map(
+                lambda arms: ";".join(f"{a['name']}={a['arm']}" for a in arms)
+            )
         return frame.to_csv(index=False).encode()
 
 

@@ -2,7 +2,7 @@
 
 Only the cluster features and the segment leave this module: no customer ids, no
 profile-only fields. The rows come from the artifact's cleaned training rows
-(:func:`training.scoring.read_cleaned`), their segment from the served scorer (equal to
+(:func:`training.artifact.read_cleaned`), their segment from the served scorer (equal to
 ``Pipeline.predict`` on those rows, as verified at load). One sample of at most
 :data:`MAX_SAMPLE` rows, in a fixed random order, is drawn once per model version; a
 request for ``n`` rows gets its first ``n``, so a smaller sample is part of a larger one.
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from service.state import LoadedModel
-from training.scoring import read_cleaned
+from training.artifact import read_cleaned
 
 __all__ = ["DEFAULT_SAMPLE", "MAX_SAMPLE", "SAMPLE_SEED", "TrainingSample", "training_sample"]
 

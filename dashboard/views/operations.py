@@ -63,6 +63,36 @@ def _status(document: dict[str, Any]) -> None:
         st.markdown(f"Drift status: :{colour}-badge[{status}]")
 
 
+def _target(target: Any) -> str:
+    if isinstance(target, dict):
+        return f"{target.get('segment_id')} {target.get('segment_name') or ''}".strip()
+    return str(target)
+
+
+def show_campaigns(document: dict[str, Any]) -> None:
+    """``GET /campaigns``: a refused file first, then one row per campaign."""
+    if document.get("refused"):
+        st.warning(f"The latest campaign file was refused: {document['refused']}")
+    campaigns = document.get("campaigns")
+    if not isinstance(campaigns, list):
+        show_document(document)
+        return
+    if not campaigns:
+        st.info("No campaigns on this server (none in SEG_CAMPAIGNS, or it is not set).")
+        return
+    rows = [
+        {k: _cell(v) for k, v in c.items() if k not in ("targets", "outcome")}
+        | {"targets": "; ".join(_target(t) for t in c.get("targets", []))}
+        for c in campaigns
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    checked = document.get("checked_against")
+    st.caption(
+        (f"Checked against model {checked}. " if checked else "")
+        + "Uplift is measured offline from outcomes: `segments uplift`."
+    )
+
+
 def _unavailable(what: str, why: str) -> None:
     st.info(f"{what} not available on this server ({why}).", icon=":material/info:")
 
@@ -89,7 +119,7 @@ def render() -> None:
     if campaigns is None:
         _unavailable("Campaigns are", "no GET /campaigns")
     elif isinstance(campaigns, dict):
-        show_document(campaigns)
+        show_campaigns(campaigns)
     else:
         st.dataframe(pd.DataFrame(campaigns), hide_index=True)
 

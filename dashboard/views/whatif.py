@@ -85,6 +85,9 @@ def _answer(answer: dict[str, Any], segments: dict[int, dict[str, Any]]) -> None
     st.markdown(f"Imputed fields: **{imputed}** · distance {answer['distance']:.3f}")
     if segment:
         st.markdown(f"**Suggested action:** {segment['action']}")
+    for arm in answer.get("campaigns", []):
+        offer = f": {arm['offer']}" if arm.get("offer") else " (no offer: control group)"
+        st.markdown(f"**Campaign {arm['name']}**, {arm['arm']} arm{offer}")
     st.caption(f"segment {answer['segment_id']} · model {answer['model_version']}")
 
 

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from service.config import Settings
 from service.main import create_app
 from service.sample import _column
-from training.artifact import load_artifact
-from training.scoring import read_cleaned
+from training.artifact import load_artifact, read_cleaned
 from training.train import TrainResult
 
 KEY = "sample-key"

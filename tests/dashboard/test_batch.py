@@ -88,6 +88,7 @@ def test_chunks_give_the_answers_of_one_batch_call(
         "atypical",
         "imputed",
         "model_version",
+        "campaigns",
     ]
     assert written["customer_id"].tolist() == [c["customer_id"] for c in valid]
 

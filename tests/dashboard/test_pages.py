@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ from numpy.testing import assert_allclose
 from streamlit.testing.v1 import AppTest
 
 from service.config import Settings
-from tests.dashboard.conftest import KEY, open_dashboard, texts
+from tests.dashboard.conftest import open_dashboard, texts
 from tests.e2e.conftest import ThreadedServer
 
 pytestmark = pytest.mark.slow
@@ -191,12 +192,12 @@ def test_monitoring_page_says_what_this_server_does_not_offer(
     assert texts(app.info) == [
         "Monitoring is not available on this server (no GET /monitoring).",
         "Lineage is not available on this server (GET /model has no lineage).",
-        "Campaigns are not available on this server (no GET /campaigns).",
+        "No campaigns on this server (none in SEG_CAMPAIGNS, or it is not set).",
     ]
 
 
-# What the lifecycle and campaigns issues add to the service, in the shape they describe:
-# a stand-in until those routes exist on this branch.
+# GET /monitoring as the lifecycle issue describes it: a stand-in until the route exists on
+# this branch. The campaigns are real (SEG_CAMPAIGNS).
 MONITORING = {
     "status": "watch",
     "window": 1200,
@@ -206,15 +207,27 @@ MONITORING = {
         {"segment_id": 1, "training_share": 0.195, "live_share": 0.29},
     ],
 }
-CAMPAIGNS = {"campaigns": [{"name": "spring-vip", "segments": [1, 3], "holdout": 0.1}]}
+CAMPAIGNS = """
+[[campaign]]
+name = "always-on"
+segments = [0, 1, 2, 3, 4]
+offer = "10 % off"
+holdout = 0.5
+start = 2000-01-01
+end = 2999-12-31
+"""
 
 
 @pytest.fixture(scope="module")
-def ops_server(classic_settings: Settings) -> Any:
-    server = ThreadedServer(classic_settings.model_copy(update={"reload_interval": 0}))
+def ops_server(
+    classic_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ThreadedServer]:
+    book = tmp_path_factory.mktemp("campaigns") / "campaigns.toml"
+    book.write_text(CAMPAIGNS)
+    settings = classic_settings.model_copy(update={"reload_interval": 0, "campaigns": book})
+    server = ThreadedServer(settings)
     extra = APIRouter()
     extra.add_api_route("/monitoring", lambda: MONITORING)
-    extra.add_api_route("/campaigns", lambda: CAMPAIGNS)
     server.server.config.app.include_router(extra)
     with server as running:
         yield running
@@ -223,7 +236,7 @@ def ops_server(classic_settings: Settings) -> Any:
 def test_monitoring_page_shows_what_the_server_offers(
     monkeypatch: pytest.MonkeyPatch, ops_server: ThreadedServer
 ) -> None:
-    app = open_dashboard(monkeypatch, ops_server.url, key=KEY, page="operations.py")
+    app = open_dashboard(monkeypatch, ops_server.url, key=None, page="operations.py")
     assert "Drift status: :orange-badge[watch]" in texts(app.markdown)
     tables = [frame.value for frame in app.dataframe]
     assert tables[0].to_dict("list") == {
@@ -231,7 +244,26 @@ def test_monitoring_page_shows_what_the_server_offers(
         "value": ["watch", "1200", "0.14"],
     }
     assert tables[1]["live_share"].tolist() == [0.31, 0.29]
-    assert tables[-1]["name"].tolist() == ["spring-vip"]
+    campaigns = tables[-1].to_dict("records")
+    assert [(c["name"], c["offer"], c["holdout"], c["active"]) for c in campaigns] == [
+        ("always-on", "10 % off", 0.5, True)
+    ]
+    segments = httpx.get(f"{ops_server.url}/segments").json()["segments"]
+    assert campaigns[0]["targets"] == "; ".join(f"{s['segment_id']} {s['name']}" for s in segments)
     assert texts(app.info) == [
         "Lineage is not available on this server (GET /model has no lineage)."
     ]
+
+
+def test_whatif_shows_the_customers_campaign_arm(
+    monkeypatch: pytest.MonkeyPatch, ops_server: ThreadedServer
+) -> None:
+    app = open_dashboard(monkeypatch, ops_server.url, key=None, page="whatif.py")
+    body = {
+        "customer_id": "what-if",
+        **{s.key.removeprefix("whatif_"): s.value for s in app.slider},
+        "gender": app.selectbox(key="whatif_gender").value,
+    }
+    [arm] = httpx.post(f"{ops_server.url}/assign", json=body).json()["campaigns"]
+    offer = ": 10 % off" if arm["arm"] == "treatment" else " (no offer: control group)"
+    assert f"**Campaign always-on**, {arm['arm']} arm{offer}" in texts(app.markdown)
