@@ -55,6 +55,22 @@ def test_read_profile_sample_is_the_training_rows_with_their_segments(
     assert sampled == training
 
 
+def test_read_profile_sample_of_a_gaussian_mixture(
+    gmm_settings: Settings, gmm_model: TrainResult
+) -> None:
+    with TestClient(create_app(gmm_settings.model_copy(update={"reload_interval": 0}))) as gmm:
+        body = gmm.get("/profile/sample", params={"n": 5000}).json()
+    cleaned = read_cleaned(load_artifact(gmm_model.path.parent, gmm_model.path.name))
+    columns = body["columns"]
+    sampled = Counter(
+        zip(columns["annual_income"], columns["spending_score"], body["segment_id"], strict=True)
+    )
+    training = Counter(
+        zip(cleaned["annual_income"], cleaned["spending_score"], cleaned["segment"], strict=True)
+    )
+    assert sampled == training
+
+
 def test_read_profile_sample_is_fixed_and_nested(client: TestClient) -> None:
     small = client.get("/profile/sample", params={"n": 20}).json()
     large = client.get("/profile/sample").json()
