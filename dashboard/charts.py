@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-__all__ = ["SEGMENT", "centres", "sample_frame", "scatter"]
+__all__ = ["SEGMENT", "centres", "mix_bars", "sample_frame", "scatter"]
 
 SEGMENT = "segment"
 # Plotly's "Plotly" qualitative palette, repeated for many segments.
@@ -105,6 +105,33 @@ def scatter(
         yaxis_title=labels.get(y, y),
         legend={"orientation": "h", "yanchor": "top", "y": -0.15, "title_text": ""},
         height=560,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+    )
+    return figure
+
+
+def mix_bars(segments: list[dict[str, Any]], names: dict[int, str]) -> go.Figure:
+    """Each segment's training share beside its live share (``GET /monitoring``)."""
+    labels = [names.get(s["segment_id"], f"segment {s['segment_id']}") for s in segments]
+    figure = go.Figure()
+    for key, title, colour in (
+        ("training_share", "training", "#B0B7C3"),
+        ("live_share", "live (window)", "#636EFA"),
+    ):
+        figure.add_trace(
+            go.Bar(
+                x=labels,
+                y=[s.get(key) for s in segments],
+                name=title,
+                marker={"color": colour},
+                hovertemplate="%{x}<br>" + title + ": %{y:.1%}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        barmode="group",
+        yaxis={"tickformat": ".0%", "title": "share of customers"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "title_text": ""},
+        height=380,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
     )
     return figure

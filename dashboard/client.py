@@ -21,6 +21,7 @@ __all__ = [
     "API_KEY_ENV",
     "API_URL_ENV",
     "PUBLIC_URL_ENV",
+    "Absent",
     "ApiClient",
     "ApiError",
     "ApiInvalidError",
@@ -40,10 +41,11 @@ TIMEOUT_SECONDS = 30.0
 class ApiError(Exception):
     """The API answered an error (``status``), or could not be reached (``status`` None)."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.detail = detail  # the API's own words (its ``detail``), when it answered
 
 
 class ApiUnreachableError(ApiError):
@@ -62,6 +64,19 @@ class ApiInvalidError(ApiError):
     def __init__(self, message: str, issues: list[dict[str, Any]]) -> None:
         super().__init__(message, 422)
         self.issues = issues
+
+
+@dataclass(frozen=True)
+class Absent:
+    """What a server answers for a route it does not offer (404), in its own words."""
+
+    path: str
+    detail: str
+
+    @property
+    def reason(self) -> str:
+        """``no GET /monitoring`` for a route it lacks, else why it is off."""
+        return f"no GET {self.path}" if self.detail == "Not Found" else self.detail
 
 
 @dataclass(frozen=True)
@@ -134,13 +149,14 @@ class ApiClient:
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self._send("GET", path, params=params)
 
-    def get_optional(self, path: str, params: dict[str, Any] | None = None) -> Any | None:
-        """A route the server may not offer (an older or newer service): None on 404."""
+    def get_optional(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """A route the server may not offer (an older service, or one turned off):
+        :class:`Absent` on 404."""
         try:
             return self.get(path, params)
         except ApiError as exc:
             if exc.status == 404:
-                return None
+                return Absent(path, exc.detail or "Not Found")
             raise
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
@@ -180,4 +196,5 @@ class ApiClient:
             if isinstance(issues, list):
                 text = "; ".join(describe_issue(i) for i in issues[:5])
                 return ApiInvalidError(f"The API refused the values: {text}", issues)
-        return ApiError(f"The API at {url} answered {status} to {method} {path}: {detail}", status)
+        message = f"The API at {url} answered {status} to {method} {path}: {detail}"
+        return ApiError(message, status, detail)

@@ -85,8 +85,9 @@ def get(path: str, **params: Any) -> Any:
         stop_with(exc)
 
 
-def get_optional(path: str, **params: Any) -> Any | None:
-    """A route the server may not offer: None when it does not (404)."""
+def get_optional(path: str, **params: Any) -> Any:
+    """A route the server may not offer: :class:`~dashboard.client.Absent` when it does not
+    (404, with the server's reason)."""
     c = connection()
     try:
         return _read(c.url, c.api_key, path, tuple(sorted(params.items())), True)

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import charts, ui
+from dashboard.client import Absent
 
 SAMPLE_SIZE = 2000
 X_KEY, Y_KEY = "explore_x", "explore_y"
@@ -39,7 +40,7 @@ def segments_figure(
 ) -> tuple[go.Figure, dict[str, Any]] | None:
     """The scatter and the sample it shows; None when the server has no sample route."""
     sample = ui.get_optional("/profile/sample", n=SAMPLE_SIZE)
-    if sample is None:
+    if isinstance(sample, Absent):
         return None
     segments = ui.get("/segments")["segments"]
     names = {s["segment_id"]: s["name"] for s in segments}

@@ -1,96 +1,17 @@
 """Monitoring, changes and campaigns: shown when the service offers them.
 
 ``GET /monitoring`` (live mix against training, drift status), the lineage in
-``GET /model`` and ``GET /campaigns`` come with newer services; on one without them each
-section says so. Their documents are drawn generically (a status first, tables for lists
-of records, key/value tables for the rest), so a field added later still shows.
+``GET /model`` and ``GET /campaigns`` come with newer services; on one without them (or
+with monitoring turned off) each section says so, in the server's words when it gives any.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
-from dashboard import ui
-
-STATUS_COLOURS = {"ok": "green", "watch": "orange", "retrain": "red"}
-MAX_DEPTH = 3
-
-
-def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float | bool)
-
-
-def _records(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _cell(value: Any) -> Any:
-    # Arrow wants one type per column: nested values and mixed cells are shown as text.
-    return value if _scalar(value) else str(value)
-
-
-def show_document(document: dict[str, Any], depth: int = 0) -> None:
-    """Scalars as one key/value table, lists of records as tables, dicts one level down."""
-    scalars = {k: v for k, v in document.items() if _scalar(v)}
-    if scalars:
-        table = pd.DataFrame({"field": list(scalars), "value": [str(v) for v in scalars.values()]})
-        st.dataframe(table, hide_index=True)
-    for key, value in document.items():
-        if key in scalars:
-            continue
-        st.markdown(f"**{key.replace('_', ' ').capitalize()}**")
-        if _records(value):
-            st.dataframe(
-                pd.DataFrame([{k: _cell(v) for k, v in row.items()} for row in value]),
-                hide_index=True,
-            )
-        elif isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values()):
-            rows = [{"": k} | {c: _cell(v) for c, v in row.items()} for k, row in value.items()]
-            st.dataframe(pd.DataFrame(rows), hide_index=True)
-        elif isinstance(value, dict) and depth < MAX_DEPTH:
-            show_document(value, depth + 1)
-        else:
-            st.json(value, expanded=False)
-
-
-def _status(document: dict[str, Any]) -> None:
-    status = document.get("status")
-    if isinstance(status, str):
-        colour = STATUS_COLOURS.get(status, "gray")
-        st.markdown(f"Drift status: :{colour}-badge[{status}]")
-
-
-def _target(target: Any) -> str:
-    if isinstance(target, dict):
-        return f"{target.get('segment_id')} {target.get('segment_name') or ''}".strip()
-    return str(target)
-
-
-def show_campaigns(document: dict[str, Any]) -> None:
-    """``GET /campaigns``: a refused file first, then one row per campaign."""
-    if document.get("refused"):
-        st.warning(f"The latest campaign file was refused: {document['refused']}")
-    campaigns = document.get("campaigns")
-    if not isinstance(campaigns, list):
-        show_document(document)
-        return
-    if not campaigns:
-        st.info("No campaigns on this server (none in SEG_CAMPAIGNS, or it is not set).")
-        return
-    rows = [
-        {k: _cell(v) for k, v in c.items() if k not in ("targets", "outcome")}
-        | {"targets": "; ".join(_target(t) for t in c.get("targets", []))}
-        for c in campaigns
-    ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
-    checked = document.get("checked_against")
-    st.caption(
-        (f"Checked against model {checked}. " if checked else "")
-        + "Uplift is measured offline from outcomes: `segments uplift`."
-    )
+from dashboard import panels, ui
+from dashboard.client import Absent
 
 
 def _unavailable(what: str, why: str) -> None:
@@ -99,27 +20,28 @@ def _unavailable(what: str, why: str) -> None:
 
 def render() -> None:
     st.title("Monitoring, changes and campaigns")
+    model = ui.get("/model")
     st.header("Live traffic against training", anchor=False)
     monitoring = ui.get_optional("/monitoring")
-    if monitoring is None:
-        _unavailable("Monitoring is", "no GET /monitoring")
+    if isinstance(monitoring, Absent):
+        _unavailable("Monitoring is", monitoring.reason)
     else:
-        _status(monitoring)
-        show_document(monitoring)
+        names = {s["segment_id"]: s["name"] for s in ui.get("/segments")["segments"]}
+        panels.show_monitoring(monitoring, names)
     st.header("Changes since the previous model", anchor=False)
-    lineage = ui.get("/model").get("lineage")
+    lineage = model.get("lineage")
     if lineage is None:
         _unavailable("Lineage is", "GET /model has no lineage")
     elif isinstance(lineage, dict):
-        show_document(lineage)
+        panels.show_lineage(lineage)
     else:
         st.json(lineage, expanded=False)
     st.header("Campaigns", anchor=False)
     campaigns = ui.get_optional("/campaigns")
-    if campaigns is None:
-        _unavailable("Campaigns are", "no GET /campaigns")
+    if isinstance(campaigns, Absent):
+        _unavailable("Campaigns are", campaigns.reason)
     elif isinstance(campaigns, dict):
-        show_campaigns(campaigns)
+        panels.show_campaigns(campaigns)
     else:
         st.dataframe(pd.DataFrame(campaigns), hide_index=True)
 

@@ -25,10 +25,12 @@ def _typical(segment: dict[str, Any], features: dict[str, dict[str, Any]]) -> st
     return " · ".join(parts)
 
 
-def _card(segment: dict[str, Any], features: dict[str, dict[str, Any]]) -> None:
+def _card(segment: dict[str, Any], features: dict[str, dict[str, Any]], version: str) -> None:
+    since = segment.get("since_version")  # services with lineage: kept across retrains
+    kept = f" (since model {since})" if since and since != version else ""
     with st.container(border=True):
         st.subheader(segment["name"], anchor=False)
-        st.caption(f"segment {segment['segment_id']} · {segment['description']}")
+        st.caption(f"segment {segment['segment_id']}{kept} · {segment['description']}")
         share, size = st.columns(2)
         share.metric("Share", f"{segment['share']:.1%}")
         size.metric("Customers", f"{segment['size']:,}")
@@ -56,7 +58,7 @@ def render() -> None:
         columns = st.columns(CARDS_PER_ROW)
         for column, segment in zip(columns, cards[start : start + CARDS_PER_ROW], strict=False):
             with column:
-                _card(segment, features)
+                _card(segment, features, model["model_version"])
 
 
 if __name__ == "__main__":

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
-from fastapi import APIRouter
 from numpy.testing import assert_allclose
 from streamlit.testing.v1 import AppTest
 
-from service.config import Settings
 from tests.dashboard.conftest import open_dashboard, texts
 from tests.e2e.conftest import ThreadedServer
 
@@ -183,87 +180,3 @@ def test_pages_follow_the_spec_served(
         "Gender",
         "Segment",
     ]
-
-
-def test_monitoring_page_says_what_this_server_does_not_offer(
-    monkeypatch: pytest.MonkeyPatch, keyed_server: ThreadedServer
-) -> None:
-    app = open_dashboard(monkeypatch, keyed_server.url, page="operations.py")
-    assert texts(app.info) == [
-        "Monitoring is not available on this server (no GET /monitoring).",
-        "Lineage is not available on this server (GET /model has no lineage).",
-        "No campaigns on this server (none in SEG_CAMPAIGNS, or it is not set).",
-    ]
-
-
-# GET /monitoring as the lifecycle issue describes it: a stand-in until the route exists on
-# this branch. The campaigns are real (SEG_CAMPAIGNS).
-MONITORING = {
-    "status": "watch",
-    "window": 1200,
-    "psi": 0.14,
-    "segments": [
-        {"segment_id": 0, "training_share": 0.405, "live_share": 0.31},
-        {"segment_id": 1, "training_share": 0.195, "live_share": 0.29},
-    ],
-}
-CAMPAIGNS = """
-[[campaign]]
-name = "always-on"
-segments = [0, 1, 2, 3, 4]
-offer = "10 % off"
-holdout = 0.5
-start = 2000-01-01
-end = 2999-12-31
-"""
-
-
-@pytest.fixture(scope="module")
-def ops_server(
-    classic_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ThreadedServer]:
-    book = tmp_path_factory.mktemp("campaigns") / "campaigns.toml"
-    book.write_text(CAMPAIGNS)
-    settings = classic_settings.model_copy(update={"reload_interval": 0, "campaigns": book})
-    server = ThreadedServer(settings)
-    extra = APIRouter()
-    extra.add_api_route("/monitoring", lambda: MONITORING)
-    server.server.config.app.include_router(extra)
-    with server as running:
-        yield running
-
-
-def test_monitoring_page_shows_what_the_server_offers(
-    monkeypatch: pytest.MonkeyPatch, ops_server: ThreadedServer
-) -> None:
-    app = open_dashboard(monkeypatch, ops_server.url, key=None, page="operations.py")
-    assert "Drift status: :orange-badge[watch]" in texts(app.markdown)
-    tables = [frame.value for frame in app.dataframe]
-    assert tables[0].to_dict("list") == {
-        "field": ["status", "window", "psi"],
-        "value": ["watch", "1200", "0.14"],
-    }
-    assert tables[1]["live_share"].tolist() == [0.31, 0.29]
-    campaigns = tables[-1].to_dict("records")
-    assert [(c["name"], c["offer"], c["holdout"], c["active"]) for c in campaigns] == [
-        ("always-on", "10 % off", 0.5, True)
-    ]
-    segments = httpx.get(f"{ops_server.url}/segments").json()["segments"]
-    assert campaigns[0]["targets"] == "; ".join(f"{s['segment_id']} {s['name']}" for s in segments)
-    assert texts(app.info) == [
-        "Lineage is not available on this server (GET /model has no lineage)."
-    ]
-
-
-def test_whatif_shows_the_customers_campaign_arm(
-    monkeypatch: pytest.MonkeyPatch, ops_server: ThreadedServer
-) -> None:
-    app = open_dashboard(monkeypatch, ops_server.url, key=None, page="whatif.py")
-    body = {
-        "customer_id": "what-if",
-        **{s.key.removeprefix("whatif_"): s.value for s in app.slider},
-        "gender": app.selectbox(key="whatif_gender").value,
-    }
-    [arm] = httpx.post(f"{ops_server.url}/assign", json=body).json()["campaigns"]
-    offer = ": 10 % off" if arm["arm"] == "treatment" else " (no offer: control group)"
-    assert f"**Campaign always-on**, {arm['arm']} arm{offer}" in texts(app.markdown)
