@@ -44,14 +44,17 @@ def _squeeze(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
-def guess_columns(columns: list[str], fields: list[str]) -> dict[str, str | None]:
-    """For each request field, the file column that looks like it (``Annual Income (k$)``
-    for ``annual_income``: equal, or starting with it, once case and punctuation go)."""
+def guess_columns(
+    columns: list[str], fields: list[str], aliases: dict[str, list[str]] | None = None
+) -> dict[str, str | None]:
+    """For each request field, the file column that looks like it, once case and
+    punctuation go: its name or one of the spec's ``aliases`` (``Genre`` for ``gender``),
+    else a header starting with its name (``Annual Income (k$)`` for ``annual_income``)."""
     guessed: dict[str, str | None] = {}
     for name in fields:
-        wanted = _squeeze(name)
-        exact = [c for c in columns if _squeeze(c) == wanted]
-        prefix = [c for c in columns if _squeeze(c).startswith(wanted)]
+        wanted = {_squeeze(n) for n in [name, *(aliases or {}).get(name, [])]}
+        exact = [c for c in columns if _squeeze(c) in wanted]
+        prefix = [c for c in columns if _squeeze(c).startswith(_squeeze(name))]
         found = exact or prefix
         guessed[name] = found[0] if found else None
     return guessed

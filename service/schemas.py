@@ -330,6 +330,9 @@ class FeatureInfo(_Out):
     minimum: float | None
     maximum: float | None
     allowed: list[str] | None
+    aliases: list[str] = Field(
+        description="Other headers a customer file may use for this column ('Genre' for gender)."
+    )
 
 
 class LineageSummary(_Out):
@@ -352,6 +355,7 @@ class ModelInfo(_Out):
     format_version: int
     spec: str
     id_field: str
+    id_aliases: list[str] = Field(description="Other headers a file may use for the id.")
     features: list[FeatureInfo]
     n_clusters: int
     algorithm: Literal["kmeans", "gmm"] = Field(

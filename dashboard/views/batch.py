@@ -18,7 +18,9 @@ def _mapping(model: dict[str, Any], columns: list[str]) -> dict[str, str | None]
     fields = [model["id_field"], *(f["name"] for f in model["features"])]
     words = {f["name"]: ui.feature_label(f) for f in model["features"]}
     words[model["id_field"]] = "Customer id"
-    guess = batching.guess_columns(columns, fields)
+    aliases = {f["name"]: f.get("aliases", []) for f in model["features"]}
+    aliases[model["id_field"]] = model.get("id_aliases", [])
+    guess = batching.guess_columns(columns, fields, aliases)
     st.markdown("**Which column holds each field?** (guessed from the headers; change any)")
     options = [NONE, *columns]
     boxes = st.columns(min(len(fields), 4))

@@ -29,6 +29,7 @@ async def read_model(model: ModelDep) -> ModelInfo:
             minimum=f.min,
             maximum=f.max,
             allowed=list(f.allowed) if f.allowed is not None else None,
+            aliases=list(f.aliases),
         )
         for f in spec.features
     ]
@@ -38,6 +39,7 @@ async def read_model(model: ModelDep) -> ModelInfo:
         format_version=manifest.format_version,
         spec=spec.name,
         id_field=spec.id.name,
+        id_aliases=list(spec.id.aliases),
         features=features,
         n_clusters=manifest.n_clusters,
         algorithm=manifest.algorithm,

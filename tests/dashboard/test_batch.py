@@ -45,15 +45,20 @@ def _mapping(frame: pd.DataFrame) -> dict[str, str | None]:
     return guess_columns(list(frame.columns), FIELDS) | {"gender": "Genre"}
 
 
-def test_guess_columns_matches_the_classic_headers(upload: bytes) -> None:
-    frame = read_upload("mall.csv", upload)
-    assert guess_columns(list(frame.columns), FIELDS) == {
+def test_guess_columns_matches_the_classic_headers(upload: bytes, api: httpx.Client) -> None:
+    columns = list(read_upload("mall.csv", upload).columns)
+    guessed = {
         "customer_id": "CustomerID",
         "annual_income": "Annual Income (k$)",
         "spending_score": "Spending Score (1-100)",
         "age": "Age",
-        "gender": None,  # "Genre": the user picks it
+        "gender": None,  # "Genre" is no spelling of "gender"...
     }
+    assert guess_columns(columns, FIELDS) == guessed
+    model = api.get("/model").json()
+    aliases = {f["name"]: f["aliases"] for f in model["features"]}
+    assert "Genre" in aliases["gender"]
+    assert guess_columns(columns, FIELDS, aliases) == guessed | {"gender": "Genre"}  # ...an alias
 
 
 def test_chunks_give_the_answers_of_one_batch_call(
@@ -101,8 +106,7 @@ def test_batch_page_assigns_an_upload_and_lists_rejected_rows(
 ) -> None:
     app = open_dashboard(monkeypatch, keyed_server.url, page="batch.py")
     app.file_uploader(key="batch_file").upload("mall.csv", upload, "text/csv").run()
-    assert app.selectbox(key="map_gender").value == "(not in the file)"
-    app.selectbox(key="map_gender").set_value("Genre").run()
+    assert app.selectbox(key="map_gender").value == "Genre"  # the spec's alias, from /model
     [button] = app.button
     assert button.label == "Assign 204 customers"
     button.click().run()
@@ -144,3 +148,30 @@ def test_chunks_shrink_to_the_servers_batch_limit(
     body = {"customers": [{k: v for k, v in c.items() if k != "source_row"} for c in customers]}
     expected = api.post("/assign/batch", json=body).json()["assignments"]
     assert [a["segment_id"] for a in outcome.assignments] == [a["segment_id"] for a in expected]
+
+
+def test_batch_page_reads_a_parquet_upload(
+    monkeypatch: pytest.MonkeyPatch, keyed_server: ThreadedServer, upload: bytes
+) -> None:
+    frame = read_upload("mall.csv", upload).head(200)
+    frame[["Age", "Annual Income (k$)", "Spending Score (1-100)"]] = frame[
+        ["Age", "Annual Income (k$)", "Spending Score (1-100)"]
+    ].astype(float)
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    app = open_dashboard(monkeypatch, keyed_server.url, page="batch.py")
+    app.file_uploader(key="batch_file").upload("mall.parquet", buffer.getvalue(), "").run()
+    assert texts(app.caption)[0] == "mall.parquet: 200 rows, 5 columns."
+    app.button[0].click().run()
+    assert {m.label: m.value for m in app.metric} == {"Assigned": "200", "Rejected": "0"}
+    assert texts(app.error) == []
+
+
+def test_batch_page_says_a_file_cannot_be_read(
+    monkeypatch: pytest.MonkeyPatch, keyed_server: ThreadedServer
+) -> None:
+    app = open_dashboard(monkeypatch, keyed_server.url, page="batch.py")
+    app.file_uploader(key="batch_file").upload("broken.parquet", b"not parquet", "").run()
+    [message] = texts(app.error)
+    assert message.startswith("Cannot read broken.parquet: ")
+    assert [e.value for e in app.exception] == []
