@@ -25,6 +25,14 @@ def _typical(segment: dict[str, Any], features: dict[str, dict[str, Any]]) -> st
     return " · ".join(parts)
 
 
+ALGORITHMS = {"kmeans": "K-Means", "gmm": "Gaussian mixture"}
+
+
+def _algorithm(model: dict[str, Any]) -> str:
+    name = model.get("algorithm")  # servers before the Gaussian mixture do not say
+    return f"{ALGORITHMS.get(name, name)}, " if name else ""
+
+
 def _card(segment: dict[str, Any], features: dict[str, dict[str, Any]], version: str) -> None:
     since = segment.get("since_version")  # services with lineage: kept across retrains
     kept = f" (since model {since})" if since and since != version else ""
@@ -45,7 +53,7 @@ def render() -> None:
     profile = ui.get("/profile")
     st.markdown(
         f"Model **{model['model_version']}**, trained {_trained(model)} on "
-        f"{model['rows_kept']:,} customers (spec `{model['spec']}`)."
+        f"{model['rows_kept']:,} customers ({_algorithm(model)}spec `{model['spec']}`)."
     )
     st.markdown(f"**How k was chosen.** {profile['selection']['reason']}")
     if model.get("report_url"):

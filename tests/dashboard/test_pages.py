@@ -12,6 +12,7 @@ import pytest
 from numpy.testing import assert_allclose
 from streamlit.testing.v1 import AppTest
 
+from service.config import Settings
 from tests.dashboard.conftest import open_dashboard, texts
 from tests.e2e.conftest import ThreadedServer
 
@@ -51,6 +52,7 @@ def test_overview_shows_each_segment_as_the_api_does(
     ]
     markdown = texts(app.markdown)
     assert markdown[0].startswith(f"Model **{model['model_version']}**, trained ")
+    assert markdown[0].endswith(f"on {model['rows_kept']} customers (K-Means, spec `mall`).")
     assert f"**How k was chosen.** {profile['selection']['reason']}" in markdown
     assert [f"**Suggested action:** {s['action']}" for s in segments] == [
         m for m in markdown if m.startswith("**Suggested action:**")
@@ -180,3 +182,20 @@ def test_pages_follow_the_spec_served(
         "Gender",
         "Segment",
     ]
+
+
+def test_pages_serve_a_gaussian_mixture(
+    monkeypatch: pytest.MonkeyPatch, gmm_settings: Settings
+) -> None:
+    with ThreadedServer(gmm_settings.model_copy(update={"reload_interval": 0})) as server:
+        app = open_dashboard(monkeypatch, server.url, key=None)
+        assert texts(app.markdown)[0].endswith("customers (Gaussian mixture, spec `mall`).")
+        app.switch_page("views/whatif.py").run()
+        body = {
+            "customer_id": "what-if",
+            **{s.key.removeprefix("whatif_"): s.value for s in app.slider},
+            "gender": app.selectbox(key="whatif_gender").value,
+        }
+        expected = httpx.post(f"{server.url}/assign", json=body).json()
+        assert texts(app.subheader) == [expected["segment_name"]]
+        assert _metrics(app)["Confidence"] == f"{expected['confidence']:.0%}"
