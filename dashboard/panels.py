@@ -34,6 +34,11 @@ def _cell(value: Any) -> Any:
     return value if _scalar(value) else str(value)
 
 
+def _text(value: Any) -> str:
+    """A figure for people: 1.018e-06 and 0.14 stay short (4 significant digits)."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def _title(key: str) -> str:
     return key.replace("_", " ").capitalize()
 
@@ -42,7 +47,9 @@ def show_document(document: dict[str, Any], depth: int = 0) -> None:
     """Scalars as one key/value table, lists of records as tables, dicts one level down."""
     scalars = {k: v for k, v in document.items() if _scalar(v)}
     if scalars:
-        table = pd.DataFrame({"field": list(scalars), "value": [str(v) for v in scalars.values()]})
+        table = pd.DataFrame(
+            {"field": list(scalars), "value": [_text(v) for v in scalars.values()]}
+        )
         st.dataframe(table, hide_index=True)
     for key, value in document.items():
         if key in scalars:

@@ -114,7 +114,10 @@ def _open(driver: Any, url: str, title: str, ready: str) -> None:
     while time.monotonic() < deadline:
         titles = [e.text for e in _elements(driver, "h1")]
         running = _elements(driver, '[data-testid="stStatusWidget"]')
-        if titles == [title] and _elements(driver, ready) and not running:
+        charts = _elements(driver, '[data-testid="stPlotlyChart"]')
+        painted = _elements(driver, '[data-testid="stPlotlyChart"] .main-svg')
+        drawn = len(painted) >= len(charts)  # each Plotly chart has its svg
+        if titles == [title] and _elements(driver, ready) and not running and drawn:
             time.sleep(0.5)  # let the last frame paint before the screenshot
             return
         time.sleep(0.2)
