@@ -13,6 +13,7 @@ from training.train import TrainOptions, TrainResult, train
 ROOT = Path(__file__).resolve().parents[1]
 CLASSIC = ROOT.parent / "shared" / "data" / "mall_customers.csv"
 SAMPLE = ROOT / "data" / "sample_customers.csv"
+SAMPLE_TX = ROOT / "data" / "sample_transactions.csv"
 
 
 def classic_or_skip() -> Path:
@@ -70,3 +71,18 @@ def gmm_model(classic_path: Path, tmp_path_factory: pytest.TempPathFactory) -> T
 @pytest.fixture(scope="session")
 def gmm_settings(gmm_model: TrainResult) -> Settings:
     return Settings(models_dir=gmm_model.path.parent, model_version=gmm_model.path.name)
+
+
+@pytest.fixture(scope="session")
+def rfm_model(tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
+    """The 'rfm' spec trained on the bundled transactions sample."""
+    folder = tmp_path_factory.mktemp("rfm-models")
+    options = TrainOptions(
+        data=SAMPLE_TX, spec="rfm", transactions=True, models_dir=folder, report=True
+    )
+    return train(options)
+
+
+@pytest.fixture(scope="session")
+def rfm_settings(rfm_model: TrainResult) -> Settings:
+    return Settings(models_dir=rfm_model.path.parent, model_version=rfm_model.path.name)

@@ -1,8 +1,9 @@
-"""The pages on a spec of the user's own (behaviour features, no income or spending).
+"""The pages on other specs: one of the user's own, and the bundled 'rfm' (transactions).
 
-The dashboard reads everything from ``GET /model``: this spec has three bounded cluster
-features, an unbounded numeric profile field (a number box, not a slider) and a
-categorical one, and an id named ``client``.
+The dashboard reads everything from ``GET /model``: the user's spec has three bounded
+cluster features, an unbounded numeric profile field (a number box, not a slider), a
+categorical one and an id named ``client``; the rfm model is trained from the bundled
+transactions sample (log1p-transformed features, eight profile fields).
 """
 
 from __future__ import annotations
@@ -153,3 +154,37 @@ def test_overview_and_explore_follow_the_served_spec(
         "Expected columns (any header spelling): client, recency_days, orders, monetary, "
         "basket, channel."
     ]
+
+
+@pytest.fixture(scope="module")
+def rfm_server(rfm_settings: Settings) -> Iterator[ThreadedServer]:
+    """The bundled 'rfm' spec, trained from the transactions sample."""
+    with ThreadedServer(rfm_settings.model_copy(update={"reload_interval": 0})) as running:
+        yield running
+
+
+def test_pages_serve_a_model_trained_from_transactions(
+    monkeypatch: pytest.MonkeyPatch, rfm_server: ThreadedServer
+) -> None:
+    model = httpx.get(f"{rfm_server.url}/model").json()
+    segments = httpx.get(f"{rfm_server.url}/segments").json()["segments"]
+    app = open_dashboard(monkeypatch, rfm_server.url, key=None)
+    assert texts(app.subheader) == [s["name"] for s in segments]
+    assert texts(app.markdown)[0].endswith("(K-Means, spec `rfm`).")
+    app.switch_page("views/whatif.py").run()
+    assert [s.key for s in app.slider][:3] == [
+        "whatif_recency_days",
+        "whatif_frequency",
+        "whatif_monetary",
+    ]
+    inputs = [*app.slider, *app.number_input, *app.selectbox]
+    body = {"customer_id": "what-if"} | {
+        i.key.removeprefix("whatif_"): i.value for i in inputs if i.key.startswith("whatif_")
+    }
+    assert sorted(body) == sorted(["customer_id", *(f["name"] for f in model["features"])])
+    expected = httpx.post(f"{rfm_server.url}/assign", json=body).json()
+    assert texts(app.subheader) == [expected["segment_name"]]
+    assert texts(app.error) == []
+    app.switch_page("views/explore.py").run()
+    assert [e.value for e in app.exception] == []
+    assert len(app.get("plotly_chart")) == 1
