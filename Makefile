@@ -42,7 +42,7 @@ image-steps:
 	rm -rf $(IMAGE)
 	$(MAKE) --no-print-directory install-prod VENV=$(IMAGE)/venv
 	if $(IMAGE)/venv/bin/python -c 'import dask' 2>/dev/null; then echo "image steps: the service venv carries Dask (an optional extra)"; exit 1; fi
-	$(IMAGE)/venv/bin/python -c "import importlib.util as u; assert u.find_spec('streamlit') is None, 'the api image carries streamlit'"
+	$(IMAGE)/venv/bin/python -c "import importlib.util as u; assert not [m for m in ('streamlit', 'plotly') if u.find_spec(m)], 'the api image carries the dashboard extra'"
 	$(MAKE) --no-print-directory train-sample VENV=$(IMAGE)/venv MODELS=$(IMAGE)/models
 	port=$$($(IMAGE)/venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
 	$(IMAGE)/venv/bin/segments serve --port $$port --models-dir $(IMAGE)/models > $(IMAGE)/serve.log 2>&1 & pid=$$!; \
