@@ -54,6 +54,7 @@ def _input(feature: dict[str, Any], profile: dict[str, Any]) -> Any:
     low, high = _slider_range(feature, summary)
     step = _step(low, high)
     start = min(max(round((median if median is not None else low) / step) * step, low), high)
+    start = round(start, 6)  # 0.35, not 0.35000000000000003
     shown = "%.0f" if step >= 1 else "%.2f"
     return st.slider(label, low, high, start, step, format=shown, key=key)
 
