@@ -1,55 +1,33 @@
-"""The Monitoring page: drift, lineage and campaigns when the service offers them.
+"""The Monitoring page: drift, lineage and campaigns, as the real service answers them.
 
-Campaigns are real (a campaign file in SEG_CAMPAIGNS). ``GET /monitoring`` and the lineage
-on ``GET /model`` belong to the lifecycle issue: until that service lands here, a route
-added to the real app answers in its documented shape (``service.monitoring.Monitoring``
-and ``LineageSummary`` of that branch), and the page must say "not available" without them.
+A real uvicorn with a campaign file (SEG_CAMPAIGNS) gets real traffic (the classic file
+through /assign/batch) before the page reads ``GET /monitoring``; a model retrained on
+the same file shows its lineage; a service with SEG_MONITOR=false says monitoring is off.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from numpy.testing import assert_allclose
 from streamlit.testing.v1 import AppTest
 
+from dashboard.batching import build_customers, guess_columns, read_upload
+from dashboard.panels import STATUS_COLOURS
 from service.config import Settings
 from tests.dashboard.conftest import open_dashboard, texts
+from tests.dashboard.test_batch import FIELDS, NUMERIC
 from tests.dashboard.test_pages import _values
 from tests.e2e.conftest import ThreadedServer
+from training.train import TrainOptions, train
 
 pytestmark = pytest.mark.slow
 
-MONITORING: dict[str, Any] = {
-    "model_version": "v-test",
-    "status": "watch",
-    "reasons": ["segment mix PSI 0.14 >= 0.10"],
-    "assignments": 1200,
-    "window_seconds": 3600.0,
-    "workers": 2,
-    "psi": 0.14,
-    "chi2_pvalue": 0.001,
-    "atypical_rate": 0.012,
-    "expected_atypical_rate": 0.01,
-    "segments": [
-        {"segment_id": 0, "training_share": 0.405, "live_share": 0.31, "live_count": 372},
-        {"segment_id": 1, "training_share": 0.195, "live_share": 0.29, "live_count": 348},
-    ],
-    "features": [
-        {
-            "feature": "annual_income",
-            "training_mean": 60.56,
-            "training_std": 26.26,
-            "live_mean": 66.1,
-            "shift_sd": 0.21,
-        }
-    ],
-}
 CAMPAIGNS = """
 [[campaign]]
 name = "always-on"
@@ -62,89 +40,102 @@ outcome = { metric = "converted", window_days = 30 }
 """
 
 
-def _server(settings: Settings, monitoring: Any) -> ThreadedServer:
-    server = ThreadedServer(settings)
-    extra = APIRouter()
-    extra.add_api_route("/monitoring", monitoring)
-    server.server.config.app.include_router(extra)
-    return server
-
-
 @pytest.fixture(scope="module")
 def ops_server(
-    classic_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+    classic_settings: Settings, classic_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ThreadedServer]:
+    """Campaigns, and a drift window that has seen the classic file's 200 customers."""
     book = tmp_path_factory.mktemp("campaigns") / "campaigns.toml"
     book.write_text(CAMPAIGNS)
-    settings = classic_settings.model_copy(update={"reload_interval": 0, "campaigns": book})
-    with _server(settings, lambda: MONITORING) as running:
+    settings = classic_settings.model_copy(
+        update={"reload_interval": 0, "campaigns": book, "monitor_min_seconds": 0.0}
+    )
+    with ThreadedServer(settings) as running:
+        frame = read_upload("mall.csv", classic_path.read_bytes())
+        mapping = guess_columns(list(frame.columns), FIELDS) | {"gender": "Genre"}
+        customers, _ = build_customers(frame, mapping, "customer_id", NUMERIC)
+        body = {"customers": [{k: v for k, v in c.items() if k != "source_row"} for c in customers]}
+        assert httpx.post(f"{running.url}/assign/batch", json=body).status_code == 200
         yield running
 
 
 @pytest.fixture(scope="module")
-def monitor_off_server(classic_settings: Settings) -> Iterator[ThreadedServer]:
-    """/monitoring exists but is turned off: 404 with the reason."""
-
-    def off() -> JSONResponse:
-        return JSONResponse({"detail": "drift monitoring is off: SEG_MONITOR=false"}, 404)
-
-    settings = classic_settings.model_copy(update={"reload_interval": 0})
-    with _server(settings, off) as running:
+def retrained_server(
+    classic_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ThreadedServer]:
+    """The classic file trained twice in one folder: the second matches the first's ids."""
+    folder = tmp_path_factory.mktemp("retrained")
+    for _ in range(2):
+        latest = train(
+            TrainOptions(data=classic_path, models_dir=folder, report=False, compare=False)
+        )
+    settings = Settings(
+        models_dir=folder, model_version=latest.path.name, reload_interval=0, monitor=False
+    )
+    with ThreadedServer(settings) as running:
         yield running
 
 
-def test_monitoring_page_says_what_this_server_does_not_offer(
-    monkeypatch: pytest.MonkeyPatch, keyed_server: ThreadedServer
+def test_monitoring_page_without_campaigns_or_history(
+    monkeypatch: pytest.MonkeyPatch, keyed_server: ThreadedServer, api: httpx.Client
 ) -> None:
     app = open_dashboard(monkeypatch, keyed_server.url, page="operations.py")
+    lineage = api.get("/model").json()["lineage"]
+    assert lineage["matched"] is False
     assert texts(app.info) == [
-        "Monitoring is not available on this server (no GET /monitoring).",
-        "Lineage is not available on this server (GET /model has no lineage).",
+        f"No previous model to compare with: {lineage['reason']}.",
         "No campaigns on this server (none in SEG_CAMPAIGNS, or it is not set).",
     ]
     assert texts(app.error) == []
 
 
-def test_monitoring_page_gives_the_servers_reason_when_it_is_off(
-    monkeypatch: pytest.MonkeyPatch, monitor_off_server: ThreadedServer
+def test_monitoring_page_shows_the_lineage_and_that_monitoring_is_off(
+    monkeypatch: pytest.MonkeyPatch, retrained_server: ThreadedServer
 ) -> None:
-    app = open_dashboard(monkeypatch, monitor_off_server.url, key=None, page="operations.py")
+    model = httpx.get(f"{retrained_server.url}/model").json()
+    lineage = model["lineage"]
+    assert (lineage["matched"], lineage["kept"], lineage["ari"]) == (True, [0, 1, 2, 3, 4], 1.0)
+    app = open_dashboard(monkeypatch, retrained_server.url, key=None, page="operations.py")
     assert texts(app.info)[0] == (
         "Monitoring is not available on this server (drift monitoring is off: SEG_MONITOR=false)."
     )
+    assert (
+        f"Segment ids matched to model **{lineage['previous_version']}**: kept 0, 1, 2, 3, 4; "
+        "new none; retired none. Of the 200 customers in both trainings, 0.0% changed segment "
+        "(ARI 1.00)."
+    ) in texts(app.markdown)
+    app.switch_page("views/overview.py").run()
+    captions = texts(app.main.caption)
+    assert all(f"(since model {lineage['previous_version']})" in c for c in captions[:5])
 
 
 def test_monitoring_page_shows_what_the_server_offers(
     monkeypatch: pytest.MonkeyPatch, ops_server: ThreadedServer
 ) -> None:
     app = open_dashboard(monkeypatch, ops_server.url, key=None, page="operations.py")
+    monitoring = httpx.get(f"{ops_server.url}/monitoring").json()
     segments = httpx.get(f"{ops_server.url}/segments").json()["segments"]
     names = [s["name"] for s in segments]
-    assert "Drift status: :orange-badge[watch]" in texts(app.markdown)
+    assert monitoring["assignments"] == 200
+    status = monitoring["status"]
+    assert f"Drift status: :{STATUS_COLOURS[status]}-badge[{status}]" in texts(app.markdown)
     [chart] = app.get("plotly_chart")
     training, live = json.loads(chart.proto.spec)["data"]
-    assert (training["name"], training["x"], live["name"]) == (
-        "training",
-        names[:2],
-        "live (window)",
-    )
-    assert _values(training["y"]) == [0.405, 0.195]
-    assert _values(live["y"]) == [0.31, 0.29]
+    assert (training["name"], live["name"]) == ("training", "live (window)")
+    assert training["x"] == live["x"] == names
+    assert_allclose(_values(training["y"]), [s["share"] for s in segments])
+    assert_allclose(_values(live["y"]), [s["live_share"] for s in monitoring["segments"]])
+    assert_allclose(_values(live["y"]), _values(training["y"]))  # the training file itself
     tables = [frame.value for frame in app.dataframe]
     scalars = dict(zip(tables[0]["field"], tables[0]["value"], strict=True))
-    assert (scalars["status"], scalars["assignments"], scalars["psi"]) == ("watch", "1200", "0.14")
-    assert "segment mix PSI 0.14 >= 0.10" in texts(app.markdown)
-    mix_table = tables[1].to_dict("list")
-    assert (mix_table["segment"], mix_table["live_share"]) == (names[:2], [0.31, 0.29])
-    assert tables[2]["shift_sd"].tolist() == [0.21]
+    assert (scalars["status"], scalars["assignments"]) == (status, "200")
+    assert tables[1]["segment"].tolist() == names
+    assert tables[2]["feature"].tolist() == ["annual_income", "spending_score"]
     campaigns = tables[-1].to_dict("records")
     assert [
         (c["name"], c["offer"], c["holdout"], c["active"], c["judged on"]) for c in campaigns
     ] == [("always-on", "10 % off", 0.5, True, "converted within 30 days")]
     assert campaigns[0]["targets"] == "; ".join(f"{s['segment_id']} {s['name']}" for s in segments)
-    assert texts(app.info) == [
-        "Lineage is not available on this server (GET /model has no lineage)."
-    ]
     assert texts(app.error) == []
 
 
