@@ -47,6 +47,7 @@ from training.features import (
     compute_features,
     file_scan,
     map_columns,
+    read_error,
     reason_examples,
 )
 from training.recipe import TransactionsSpec
@@ -75,7 +76,9 @@ REJECTED = "rejected"
 def _duckdb() -> duckdb.DuckDBPyConnection:
     import duckdb
 
-    return duckdb.connect(config={"threads": 1})  # one task per worker thread
+    con = duckdb.connect(config={"threads": 1})  # one task per worker thread
+    con.sql("SET TimeZone = 'UTC'")  # as training.features reads zoned timestamps
+    return con
 
 
 def _text(table: pa.Table, columns: list[str]) -> pa.Table:
@@ -172,9 +175,13 @@ def _merge(parts: list[FeatureResult], id_name: str) -> FeatureResult:
 
 
 def _header(path: Path) -> list[str]:
+    import duckdb
+
     con = _duckdb()
     try:
         rows = con.sql(f"DESCRIBE SELECT * FROM {file_scan(path)}").fetchall()
+    except duckdb.Error as exc:
+        raise read_error(exc, path) from None
     finally:
         con.close()
     return [str(row[0]) for row in rows]

@@ -39,6 +39,7 @@ __all__ = [
     "compute_features",
     "file_scan",
     "map_columns",
+    "read_error",
     "reason_examples",
 ]
 
@@ -55,7 +56,11 @@ class TransactionsError(DataError):
 
 
 class NoUsableLinesError(TransactionsError):
-    """Every line of the log is rejected (or there is none)."""
+    """Every line of the log is rejected (or there is none): ``rejected`` says why each."""
+
+    def __init__(self, message: str, rejected: pd.DataFrame | None = None) -> None:
+        super().__init__(message)
+        self.rejected = rejected
 
 
 @dataclass(frozen=True)
@@ -193,8 +198,10 @@ def _connect(source: Path | pa.Table) -> duckdb.DuckDBPyConnection:
         with _SHARED_LOCK:
             if not _SHARED:
                 _SHARED.append(duckdb.connect(config={"threads": 1}))
+                _SHARED[0].sql("SET GLOBAL TimeZone = 'UTC'")  # for every cursor
             return _SHARED[0].cursor()
     con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
+    con.sql("SET TimeZone = 'UTC'")  # a zoned timestamp's day must not depend on the machine
     con.sql("SET enable_progress_bar = false")  # it would write on the CLI's stdout
     con.sql(f"SET temp_directory = '{tempfile.gettempdir()}/segments-duckdb'")
     return con
@@ -247,10 +254,18 @@ def compute_features(
             result = replace(result, monthly=frame.rename(columns={"customer_id": id_name}))
         return result
     except duckdb.Error as exc:
-        reason = str(exc).splitlines()[0]
-        raise TransactionsError(f"cannot read transactions {_name(source)}: {reason}") from None
+        raise read_error(exc, source) from None
     finally:
         con.close()
+
+
+def read_error(exc: Exception, source: Path | pa.Table) -> TransactionsError:
+    """DuckDB's error on reading ``source``, as one line that names the file."""
+    lines = str(exc).splitlines()
+    reason = lines[0]
+    if any("not utf-8 encoded" in line for line in lines):
+        reason = f"{reason.split(': ', 1)[-1]}: not UTF-8 text (save the file as UTF-8)"
+    return TransactionsError(f"cannot read transactions {_name(source)}: {reason}")
 
 
 def _name(source: Path | pa.Table) -> str:
@@ -274,7 +289,8 @@ def _collect(
         counts = ", ".join(f"{k}: {v}" for k, v in rejected[REASON_COLUMN].value_counts().items())
         raise NoUsableLinesError(
             f"no usable transaction line in {_name(source)}: {total} lines read"
-            + (f", all rejected ({counts})" if counts else "")
+            + (f", all rejected ({counts})" if counts else ""),
+            rejected,
         )
     as_of = as_of or date.fromordinal(last.toordinal() + 1)
     con.sql(f"CREATE TEMP TABLE as_of_table AS SELECT DATE '{as_of.isoformat()}' AS as_of")

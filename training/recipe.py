@@ -11,6 +11,8 @@ DuckDB. The rules, written once here:
 * An order is a distinct order id; without an order id, a customer's lines on one day are
   one order. Only purchase lines (value >= 0, not cancelled) make orders; an order's date
   (for recency, months, quarters, weekends) is the date of its first line.
+* A line dated before 1900 or from 2200 on is rejected (``date: out of range``). A
+  timestamp with a time zone is read in UTC, whatever the machine's zone.
 * Lines on or after ``as_of`` are ignored (and counted); ``as_of`` defaults to the day after
   the last usable line. Money is summed as DECIMAL, so every path gets the same bits.
 """
@@ -63,6 +65,7 @@ ALWAYS = (
 )
 OPTIONAL: dict[str, Column] = {"online_share": "channel", "coupon_share": "coupon"}
 MONEY = "DECIMAL(18, 4)"
+EARLIEST, LATEST = "1900-01-01", "2200-01-01"  # a line dated outside is rejected
 
 
 class TransactionsSpec(BaseModel):
@@ -102,6 +105,7 @@ def _reason_expr(present: set[str]) -> str:
         "WHEN customer_id IS NULL THEN 'customer_id: missing'",
         "WHEN date_text IS NULL THEN 'date: missing'",
         "WHEN ts IS NULL THEN 'date: cannot parse'",
+        f"WHEN ts < TIMESTAMP '{EARLIEST}' OR ts >= TIMESTAMP '{LATEST}' THEN 'date: out of range'",
     ]
     if "amount" in present:
         checks.append("WHEN value IS NULL AND amount_text IS NULL THEN 'amount: missing'")

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.campaign_state import CampaignsDep
 from service.deps import JsonBody, ModelDep, require_api_key
@@ -138,7 +138,7 @@ def _text(value: object) -> str | None:
 
 def _features(model: LoadedModel, request: CustomerTransactions) -> tuple[dict[str, Any], Any]:
     from training.behaviour import table_for_model
-    from training.features import TransactionsError
+    from training.features import NoUsableLinesError, TransactionsError
 
     recipe = model.artifact.manifest.recipe
     if recipe is None:
@@ -148,10 +148,14 @@ def _features(model: LoadedModel, request: CustomerTransactions) -> tuple[dict[s
     try:
         lines = _table(request, set(recipe.mapping))
         frame, result = table_for_model(lines, model.spec, recipe, request.as_of)
+    except NoUsableLinesError as exc:
+        if exc.rejected is None or not len(exc.rejected):
+            raise _unusable(str(exc)) from None
+        raise _bad_lines(exc.rejected) from None
     except TransactionsError as exc:
         raise _unusable(str(exc)) from None
     if len(result.rejected):
-        raise RequestValidationError([_issue(row) for row in result.rejected.itertuples()])
+        raise _bad_lines(result.rejected)
     if frame.empty:
         raise _unusable(
             f"no purchase before as_of {result.as_of} ({result.lines_after_as_of} of "
@@ -160,6 +164,22 @@ def _features(model: LoadedModel, request: CustomerTransactions) -> tuple[dict[s
     row = frame.iloc[0].to_dict()
     features = {str(k): _value(v) for k, v in row.items() if k != model.spec.id.name}
     return features, result
+
+
+def _customer(model: LoadedModel, request: CustomerTransactions, features: dict[str, Any]) -> Any:
+    """The features as the model's customer; beyond its bounds (a far as_of...) is a 422."""
+    schema = model.requests.customer
+    values = {k: v for k, v in features.items() if k in schema.model_fields}
+    try:
+        return schema.model_validate({model.spec.id.name: request.customer_id} | values)
+    except ValidationError as exc:
+        issues = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)
+        )
+        loc = ("body", "as_of") if request.as_of is not None else ("body", "transactions")
+        raise RequestValidationError(
+            [{"type": "features_out_of_range", "loc": loc, "msg": f"features {issues}"}]
+        ) from None
 
 
 def _value(value: Any) -> float | str | None:
@@ -173,6 +193,10 @@ def _unusable(message: str) -> RequestValidationError:
     return RequestValidationError(
         [{"type": "no_usable_line", "loc": ("body", "transactions"), "msg": message}]
     )
+
+
+def _bad_lines(rejected: Any) -> RequestValidationError:
+    return RequestValidationError([_issue(row) for row in rejected.itertuples()])
 
 
 def _issue(row: Any) -> dict[str, Any]:
@@ -197,10 +221,7 @@ def assign_transactions(
     """Compute one customer's features from their transactions and assign a segment."""
     request = _validate(CustomerTransactions, body)
     features, result = _features(model, request)
-    customer = model.requests.customer.model_validate(
-        {model.spec.id.name: request.customer_id}
-        | {k: v for k, v in features.items() if k in model.requests.customer.model_fields}
-    )
+    customer = _customer(model, request, features)
     answer = answer_one(http, model, campaigns, customer)
     return _json(
         answer

@@ -194,3 +194,35 @@ def test_dask_transactions_bad_options_exit_2(
     assert result.exit_code == 2
     assert result.stderr == message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_features_dask_non_utf8_csv_fails_in_one_line(
+    tmp_path: Path, cluster: LocalCluster
+) -> None:
+    log = tmp_path / "tx.csv"
+    log.write_bytes("customer_id,date,amount\nCaf\xe9,2024-01-02,10\n".encode("latin-1"))
+    argv = ["features", "--transactions", str(log), "--out", str(tmp_path / "out")]
+    result = runner.invoke(
+        app, [*argv, "--engine", "dask", "--scheduler", cluster.scheduler_address]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"error: cannot read transactions {log}: CSV Error on Line: 2: not UTF-8 text "
+        "(save the file as UTF-8)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tx.csv"]
+
+
+def test_dask_features_read_zoned_timestamps_in_utc(tmp_path: Path, client: Client) -> None:
+    """A zoned timestamp's day is its UTC day, on the workers as in one process."""
+    stamp = pd.Timestamp("2024-01-02 23:30", tz="America/New_York")  # 2024-01-03 04:30 UTC
+    frame = pd.DataFrame({"customer_id": ["A"], "date": [stamp], "amount": [1.0]})
+    frame.to_parquet(tmp_path / "tx.parquet", index=False)
+    client.run(lambda: __import__("os").environ.update(TZ="America/Los_Angeles"))
+    client.run(lambda: __import__("time").tzset())
+    try:
+        got = dask_features(str(tmp_path / "tx.parquet"), TX, client)
+    finally:
+        client.run(lambda: __import__("os").environ.update(TZ="UTC"))
+        client.run(lambda: __import__("time").tzset())
+    assert got.as_of == date(2024, 1, 4)
