@@ -100,6 +100,12 @@ def _value_expr(present: set[str]) -> str:
     return f"CAST({quantity} * {price} AS DECIMAL(38, 8))"
 
 
+def _not_money(text: str) -> str:
+    """Why a non-empty ``text`` is not money: a finite number too big for it, or not a number."""
+    number = f"TRY_CAST({text} AS DOUBLE)"
+    return f"CASE WHEN isfinite({number}) THEN 'out of range' ELSE 'not a number' END"
+
+
 def _reason_expr(present: set[str]) -> str:
     checks = [
         "WHEN customer_id IS NULL THEN 'customer_id: missing'",
@@ -109,13 +115,13 @@ def _reason_expr(present: set[str]) -> str:
     ]
     if "amount" in present:
         checks.append("WHEN value IS NULL AND amount_text IS NULL THEN 'amount: missing'")
-        checks.append("WHEN value IS NULL THEN 'amount: not a number'")
+        checks.append(f"WHEN value IS NULL THEN 'amount: ' || {_not_money('amount_text')}")
     else:
         for name in ("quantity", "price"):
             checks.append(
                 f"WHEN TRY_CAST(trim(raw_{name}) AS {MONEY}) IS NULL THEN "
                 f"'{name}: ' || CASE WHEN nullif(trim(raw_{name}), '') IS NULL THEN 'missing' "
-                "ELSE 'not a number' END"
+                f"ELSE {_not_money(f'trim(raw_{name})')} END"
             )
     return "CASE " + " ".join(checks) + " END"
 

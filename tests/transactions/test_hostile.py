@@ -44,6 +44,17 @@ def test_features_rejects_a_date_out_of_range_in_one_line(tmp_path: Path, day: s
     assert "as_of 2024-01-03" in result.stdout
 
 
+def test_features_tells_a_huge_amount_from_a_non_number(tmp_path: Path) -> None:
+    log = tmp_path / "tx.csv"
+    log.write_text("customer_id,date,amount\nA,2024-01-02,10\nB,2024-01-02,1e30\nC,2024-01-02,x\n")
+    result = runner.invoke(
+        app, ["features", "--transactions", str(log), "--out", str(tmp_path / "f.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "rejected for amount: out of range: 1 (e.g. '1e30')" in result.stdout
+    assert "rejected for amount: not a number: 1 (e.g. 'x')" in result.stdout
+
+
 def test_features_says_a_file_is_not_utf8(tmp_path: Path) -> None:
     log = tmp_path / "tx.csv"
     log.write_bytes("customer_id,date,amount\nCaf\xe9,2024-01-02,10\n".encode("latin-1"))
@@ -90,6 +101,22 @@ def test_a_line_dated_out_of_range_is_a_422_naming_it(rfm_http: httpx.Client) ->
             "type": "transaction_line",
             "loc": ["body", "transactions", 1, "date"],
             "msg": "date: out of range",
+        }
+    ]
+
+
+@pytest.mark.slow
+def test_a_huge_amount_is_out_of_range_not_a_non_number(rfm_http: httpx.Client) -> None:
+    lines = [GOOD, {"date": "2024-06-03", "amount": 1e20}]
+    response = rfm_http.post(
+        "/assign/transactions", json={"customer_id": "C", "transactions": lines}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {
+            "type": "transaction_line",
+            "loc": ["body", "transactions", 1, "amount"],
+            "msg": "amount: out of range",
         }
     ]
 
