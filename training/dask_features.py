@@ -44,6 +44,7 @@ from training.features import (
     LINE_COLUMN,
     FeatureResult,
     NoUsableLinesError,
+    check_header,
     compute_features,
     file_scan,
     map_columns,
@@ -174,11 +175,12 @@ def _merge(parts: list[FeatureResult], id_name: str) -> FeatureResult:
     )
 
 
-def _header(path: Path) -> list[str]:
+def _header(path: Path, spec: TransactionsSpec) -> list[str]:
     import duckdb
 
     con = _duckdb()
     try:
+        check_header(con, path, spec)
         rows = con.sql(f"DESCRIBE SELECT * FROM {file_scan(path)}").fetchall()
     except duckdb.Error as exc:
         raise read_error(exc, path) from None
@@ -221,7 +223,7 @@ def dask_features(
     import dask.dataframe as dd
 
     paths = expand_inputs(pattern)
-    mapping = map_columns(_header(paths[0]), spec)
+    mapping = map_columns(_header(paths[0], spec), spec)
     columns = list(dict.fromkeys(mapping.values()))
     pieces = plan_pieces(paths, rows_per_partition)
     index = {str(p): i for i, p in enumerate(paths)}

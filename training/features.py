@@ -36,6 +36,7 @@ __all__ = [
     "FeatureResult",
     "NoUsableLinesError",
     "TransactionsError",
+    "check_header",
     "compute_features",
     "file_scan",
     "map_columns",
@@ -168,6 +169,28 @@ def file_scan(path: Path) -> str:
     )
 
 
+def check_header(con: duckdb.DuckDBPyConnection, path: Path, spec: TransactionsSpec) -> None:
+    """Refuse a CSV whose header names a recipe column twice (DuckDB would silently rename
+    the second, and the recipe read the first).
+
+    Raises
+    ------
+    TransactionsError
+        Naming the file and the repeated column.
+    """
+    if path.suffix.lower() not in CSV_SUFFIXES:
+        return
+    scan = file_scan(path).replace("header = true", "header = false")
+    rows = con.sql(f"SELECT * FROM {scan} LIMIT 1").fetchall()
+    row = rows[0] if rows else ()
+    aliases = {normalise_header(a) for name in COLUMNS for a in getattr(spec, name)}
+    seen: set[str] = set()
+    for name in (str(v) for v in row if v is not None):
+        if normalise_header(name) in seen & aliases:
+            raise TransactionsError(f"column {name!r} appears twice in {path}: keep only one")
+        seen.add(normalise_header(name))
+
+
 def _source_view(
     con: duckdb.DuckDBPyConnection, scan: str, spec: TransactionsSpec, known: list[str] | None
 ) -> dict[str, str]:
@@ -244,6 +267,8 @@ def compute_features(
     con = _connect(source)
     try:
         known = None if isinstance(source, Path) else list(source.column_names)
+        if isinstance(source, Path):
+            check_header(con, source, spec)
         mapping = _source_view(con, _scan(source, con), spec, known)
         present = set(mapping)
         con.sql(f"CREATE TEMP TABLE lines AS {lines_sql(spec, present, 'source')}")

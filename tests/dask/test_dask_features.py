@@ -196,20 +196,31 @@ def test_dask_transactions_bad_options_exit_2(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_features_dask_non_utf8_csv_fails_in_one_line(
-    tmp_path: Path, cluster: LocalCluster
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "customer_id,date,amount\nCaf\xe9,2024-01-02,10\n".encode("latin-1"),
+            "cannot read transactions {log}: CSV Error on Line: 2: not UTF-8 text "
+            "(save the file as UTF-8)",
+        ),
+        (
+            b"customer_id,date,amount,amount\nA,2024-01-02,1,2\n",
+            "column 'amount' appears twice in {log}: keep only one",
+        ),
+    ],
+)
+def test_features_dask_unreadable_csv_fails_in_one_line(
+    content: bytes, message: str, tmp_path: Path, cluster: LocalCluster
 ) -> None:
     log = tmp_path / "tx.csv"
-    log.write_bytes("customer_id,date,amount\nCaf\xe9,2024-01-02,10\n".encode("latin-1"))
+    log.write_bytes(content)
     argv = ["features", "--transactions", str(log), "--out", str(tmp_path / "out")]
     result = runner.invoke(
         app, [*argv, "--engine", "dask", "--scheduler", cluster.scheduler_address]
     )
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[-1] == (
-        f"error: cannot read transactions {log}: CSV Error on Line: 2: not UTF-8 text "
-        "(save the file as UTF-8)"
-    )
+    assert result.stderr.splitlines()[-1] == "error: " + message.format(log=log)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tx.csv"]
 
 

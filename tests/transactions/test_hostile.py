@@ -55,6 +55,26 @@ def test_features_tells_a_huge_amount_from_a_non_number(tmp_path: Path) -> None:
     assert "rejected for amount: not a number: 1 (e.g. 'x')" in result.stdout
 
 
+def test_features_refuses_a_recipe_column_named_twice(tmp_path: Path) -> None:
+    log = tmp_path / "tx.csv"
+    log.write_text("customer_id,date,amount,Amount\nA,2024-01-02,10,3\n")
+    result = runner.invoke(
+        app, ["features", "--transactions", str(log), "--out", str(tmp_path / "f.csv")]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == f"error: column 'Amount' appears twice in {log}: keep only one\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tx.csv"]
+
+
+def test_features_accepts_another_column_named_twice(tmp_path: Path) -> None:
+    log = tmp_path / "tx.csv"
+    log.write_text("customer_id,date,amount,note,note\nA,2024-01-02,10,x,y\n")
+    result = runner.invoke(
+        app, ["features", "--transactions", str(log), "--out", str(tmp_path / "f.csv")]
+    )
+    assert result.exit_code == 0, result.output
+
+
 def test_features_says_a_file_is_not_utf8(tmp_path: Path) -> None:
     log = tmp_path / "tx.csv"
     log.write_bytes("customer_id,date,amount\nCaf\xe9,2024-01-02,10\n".encode("latin-1"))
