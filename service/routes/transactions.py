@@ -44,7 +44,9 @@ class TransactionLine(BaseModel):
         min_length=1, max_length=40, description="ISO 8601 date or timestamp of the line."
     )
     amount: float | None = Field(None, description="Line value; negative for a return.")
-    quantity: float | None = Field(None, description="With price, when there is no amount.")
+    quantity: float | None = Field(
+        None, description="With price, when no line of the request has an amount."
+    )
     price: float | None = Field(None, description="Unit price, with quantity.")
     order_id: str | None = Field(
         None, max_length=64, description="Order (invoice) id; a 'C' prefix marks a cancellation."
@@ -84,7 +86,7 @@ EXAMPLE = {
     "transactions": [
         {"date": "2024-06-02", "amount": 64.0, "channel": "store"},
         {"date": "2024-10-14", "amount": 120.5, "channel": "online", "coupon": "SAVE10"},
-        {"date": "2024-11-28 18:30", "quantity": 2, "price": 19.9, "order_id": "A-77"},
+        {"date": "2024-11-28 18:30", "amount": 39.8, "order_id": "A-77"},
     ],
 }
 

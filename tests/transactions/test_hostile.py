@@ -171,3 +171,13 @@ def test_every_line_rejected_names_each_line_and_field(rfm_http: httpx.Client) -
             "msg": "amount: missing",
         },
     ]
+
+
+@pytest.mark.slow
+def test_the_documented_example_is_accepted(rfm_http: httpx.Client) -> None:
+    """The OpenAPI page's example once mixed amount lines with a quantity x price line: 422."""
+    operation = rfm_http.get("/openapi.json").json()["paths"]["/assign/transactions"]["post"]
+    examples = operation["requestBody"]["content"]["application/json"]["examples"]
+    for example in examples.values():
+        response = rfm_http.post("/assign/transactions", json=example["value"])
+        assert response.status_code == 200, response.text
