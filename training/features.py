@@ -158,6 +158,8 @@ def file_scan(path: Path) -> str:
     """
     if not path.is_file():
         raise TransactionsError(f"transactions file not found: {path}")
+    if path.stat().st_size == 0:
+        raise TransactionsError(f"transactions file {path} is empty: it needs a header line")
     suffix = path.suffix.lower()
     quoted = "'" + str(path).replace("'", "''") + "'"
     if suffix in CSV_SUFFIXES:

@@ -75,6 +75,17 @@ def test_features_accepts_another_column_named_twice(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
+def test_features_says_a_file_is_empty(tmp_path: Path) -> None:
+    log = tmp_path / "tx.csv"
+    log.write_text("")
+    result = runner.invoke(
+        app, ["features", "--transactions", str(log), "--out", str(tmp_path / "f.csv")]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == f"error: transactions file {log} is empty: it needs a header line\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tx.csv"]
+
+
 def test_features_says_a_file_is_not_utf8(tmp_path: Path) -> None:
     log = tmp_path / "tx.csv"
     log.write_bytes("customer_id,date,amount\nCaf\xe9,2024-01-02,10\n".encode("latin-1"))
