@@ -95,7 +95,7 @@ def _assign_partition(number: int, piece: Piece, job: _Job) -> pd.DataFrame:
     """Clean, score and write one partition; return its counts (one row)."""
     tables, rejects, rows_read = _assigned(number, piece, job)
     folder = Path(job.folder)
-    row: dict[str, int] = {"rows_read": rows_read, "has_assignments": int(bool(tables))}
+    row = dict.fromkeys(_STATS, 0) | {"rows_read": rows_read, "has_assignments": int(bool(tables))}
     counts = np.zeros(len(job.names), dtype=np.int64)  # by stable id
     if tables:
         table = pa.concat_tables(tables)

@@ -283,3 +283,27 @@ def test_expand_inputs_takes_a_glob_or_a_dataset_folder(tmp_path: Path) -> None:
         DataError, match=r"^unsupported input file type '\.json' for .*notes\.json: use \.csv"
     ):
         expand_inputs(f"{tmp_path}/n*")
+
+
+def test_assign_dask_without_an_assigned_row_fails_in_one_line(
+    inputs: Path, tmp_path: Path, blobs_local: TrainResult, client: Client
+) -> None:
+    """Found in review: no partition with an assigned row was a KeyError traceback."""
+    header = (inputs / "customers-2.csv").read_text().splitlines()[0]
+    (tmp_path / "empty.csv").write_text(header + "\n")
+    argv = ["assign", "--input", str(tmp_path / "empty.csv"), "--output", str(tmp_path / "out")]
+    result = runner.invoke(
+        app,
+        [
+            *argv,
+            "--models-dir",
+            str(blobs_local.path.parent),
+            "--engine",
+            "dask",
+            "--scheduler",
+            str(client.scheduler.address),
+        ],
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == f"error: {tmp_path / 'empty.csv'}: no rows to assign"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.csv"]
