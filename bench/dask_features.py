@@ -128,7 +128,8 @@ def _run(code: str, source: Path, output: Path, *extra: str) -> dict[str, object
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=20_000_000)
-    parser.add_argument("--lines-per-file", type=int, default=2_000_000)
+    # 2,000,000-line files stalled 1 GB workers (idle, never restarted): keep partitions small.
+    parser.add_argument("--lines-per-file", type=int, default=250_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--memory-limit", default="1GB")
     args = parser.parse_args()
