@@ -41,17 +41,19 @@ from training.dask_engine import (
 )
 from training.data import CSV_SUFFIXES, DataError
 from training.features import (
-    LINE_COLUMN,
     FeatureResult,
     NoUsableLinesError,
-    check_header,
     compute_features,
-    file_scan,
-    map_columns,
-    read_error,
     reason_examples,
 )
 from training.recipe import TransactionsSpec
+from training.transactions_source import (
+    LINE_COLUMN,
+    check_header,
+    file_scan,
+    map_columns,
+    read_error,
+)
 
 if TYPE_CHECKING:
     import duckdb
