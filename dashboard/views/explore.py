@@ -37,11 +37,11 @@ def labels(model: dict[str, Any]) -> dict[str, str]:
 
 def segments_figure(
     model: dict[str, Any], x: str, y: str, point: dict[str, Any] | None = None
-) -> tuple[go.Figure, dict[str, Any]] | None:
-    """The scatter and the sample it shows; None when the server has no sample route."""
+) -> tuple[go.Figure, dict[str, Any]] | Absent:
+    """The scatter and the sample it shows; the server's reason when it offers no sample."""
     sample = ui.get_optional("/profile/sample", n=SAMPLE_SIZE)
     if isinstance(sample, Absent):
-        return None
+        return sample
     segments = ui.get("/segments")["segments"]
     names = {s["segment_id"]: s["name"] for s in segments}
     frame = charts.sample_frame(sample, names)
@@ -64,8 +64,8 @@ def render() -> None:
     left.selectbox("Horizontal axis", choices, choices.index(x), word, key=X_KEY)
     right.selectbox("Vertical axis", choices, choices.index(y), word, key=Y_KEY)
     shown = segments_figure(model, st.session_state[X_KEY], st.session_state[Y_KEY])
-    if shown is None:
-        st.info("The customer sample is not available on this server (no GET /profile/sample).")
+    if isinstance(shown, Absent):
+        st.info(f"The customer sample is not available on this server ({shown.reason}).")
         return
     figure, sample = shown
     st.plotly_chart(figure, key="explore_chart")

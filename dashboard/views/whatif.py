@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from dashboard import charts, ui
-from dashboard.client import ApiError, ApiInvalidError
+from dashboard.client import Absent, ApiError, ApiInvalidError
 from dashboard.views import explore
 
 CUSTOMER_ID = "what-if"
@@ -130,8 +130,8 @@ def render() -> None:
         _answer(answer, segments)
         x, y = explore.default_axes(explore.axes_choices(model))
         shown = explore.segments_figure(model, x, y, _point(customer, answer, x, y, profile))
-        if shown is None:
-            st.info("The segments' scatter is not available on this server.")
+        if isinstance(shown, Absent):
+            st.info(f"The segments' scatter is not available on this server ({shown.reason}).")
         else:
             st.plotly_chart(shown[0], key="whatif_chart")
 

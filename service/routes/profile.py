@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 
-from service.deps import ModelDep, require_api_key
+from service.deps import ModelDep, SettingsDep, require_api_key
 from service.errors import NotFoundError
 from service.routes._responses import NOT_FOUND, NOT_READY, UNAUTHORIZED
 from service.sample import DEFAULT_SAMPLE, MAX_SAMPLE, SAMPLE_SEED, training_sample
@@ -53,15 +53,30 @@ async def read_profile(model: ModelDep) -> ProfileOut:
     )
 
 
-# Training customers' values (without ids): behind the API key, like /assign.
-@router.get("/sample", dependencies=[Depends(require_api_key)], responses=UNAUTHORIZED | NOT_READY)
+# Training customers' values (without ids): behind the API key, like /assign, and off on an
+# open service (no SEG_API_KEYS), where every answer is public.
+SAMPLE_OFF = (
+    "the customer sample is off: it shows training customers' values, so it is served only "
+    "behind SEG_API_KEYS"
+)
+
+
+@router.get(
+    "/sample",
+    dependencies=[Depends(require_api_key)],
+    responses=UNAUTHORIZED | NOT_FOUND | NOT_READY,
+)
 def read_profile_sample(
     model: ModelDep,
+    settings: SettingsDep,
     n: Annotated[int, Query(ge=1, le=MAX_SAMPLE, description="Customers to return.")] = (
         DEFAULT_SAMPLE
     ),
 ) -> ProfileSample:
-    """A fixed-seed sample of training customers: cluster features and segment, no ids."""
+    """A fixed-seed sample of training customers: cluster features and segment, no ids.
+    Only when API keys are set (SEG_API_KEYS); 404 on an open service."""
+    if not settings.api_keys:
+        raise NotFoundError(SAMPLE_OFF)
     sample = training_sample(model, n)
     return ProfileSample(
         model_version=model.version,

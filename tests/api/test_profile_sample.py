@@ -25,10 +25,18 @@ def keyed(classic_settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture
+def sample(keyed: TestClient) -> Iterator[TestClient]:
+    """The keyed service, each call with the key: the sample is served only behind keys."""
+    keyed.headers["X-API-Key"] = KEY
+    yield keyed
+    del keyed.headers["X-API-Key"]
+
+
 def test_read_profile_sample_holds_cluster_features_and_segments_only(
-    client: TestClient, classic_model: TrainResult
+    sample: TestClient, classic_model: TrainResult
 ) -> None:
-    response = client.get("/profile/sample", params={"n": 50})
+    response = sample.get("/profile/sample", params={"n": 50})
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"model_version", "n_customers", "seed", "columns", "segment_id"}
@@ -40,9 +48,9 @@ def test_read_profile_sample_holds_cluster_features_and_segments_only(
 
 
 def test_read_profile_sample_is_the_training_rows_with_their_segments(
-    client: TestClient, classic_model: TrainResult
+    sample: TestClient, classic_model: TrainResult
 ) -> None:
-    body = client.get("/profile/sample", params={"n": 5000}).json()
+    body = sample.get("/profile/sample", params={"n": 5000}).json()
     cleaned = read_cleaned(load_artifact(classic_model.path.parent, classic_model.path.name))
     assert len(body["segment_id"]) == len(cleaned)  # fewer rows than asked: all of them
     columns = body["columns"]
@@ -58,7 +66,8 @@ def test_read_profile_sample_is_the_training_rows_with_their_segments(
 def test_read_profile_sample_of_a_gaussian_mixture(
     gmm_settings: Settings, gmm_model: TrainResult
 ) -> None:
-    with TestClient(create_app(gmm_settings.model_copy(update={"reload_interval": 0}))) as gmm:
+    settings = gmm_settings.model_copy(update={"reload_interval": 0, "api_keys": (KEY,)})
+    with TestClient(create_app(settings), headers={"X-API-Key": KEY}) as gmm:
         body = gmm.get("/profile/sample", params={"n": 5000}).json()
     cleaned = read_cleaned(load_artifact(gmm_model.path.parent, gmm_model.path.name))
     columns = body["columns"]
@@ -71,10 +80,10 @@ def test_read_profile_sample_of_a_gaussian_mixture(
     assert sampled == training
 
 
-def test_read_profile_sample_is_fixed_and_nested(client: TestClient) -> None:
-    small = client.get("/profile/sample", params={"n": 20}).json()
-    large = client.get("/profile/sample").json()
-    assert client.get("/profile/sample", params={"n": 20}).json() == small
+def test_read_profile_sample_is_fixed_and_nested(sample: TestClient) -> None:
+    small = sample.get("/profile/sample", params={"n": 20}).json()
+    large = sample.get("/profile/sample").json()
+    assert sample.get("/profile/sample", params={"n": 20}).json() == small
     assert small["segment_id"] == large["segment_id"][:20]
     assert small["columns"]["annual_income"] == large["columns"]["annual_income"][:20]
     assert small["segment_id"] != sorted(small["segment_id"])  # shuffled, not file order
@@ -88,8 +97,8 @@ def test_read_profile_sample_is_fixed_and_nested(client: TestClient) -> None:
         ("ten", "Input should be a valid integer, unable to parse string as an integer"),
     ],
 )
-def test_read_profile_sample_bounds_n(client: TestClient, n: str, message: str) -> None:
-    response = client.get("/profile/sample", params={"n": n})
+def test_read_profile_sample_bounds_n(sample: TestClient, n: str, message: str) -> None:
+    response = sample.get("/profile/sample", params={"n": n})
     assert response.status_code == 422
     [issue] = response.json()["detail"]
     assert (issue["loc"], issue["msg"]) == (["query", "n"], message)
@@ -102,6 +111,16 @@ def test_read_profile_sample_needs_the_api_key_when_keys_are_set(
     keyed: TestClient, headers: dict[str, str], status: int
 ) -> None:
     assert keyed.get("/profile/sample", headers=headers).status_code == status
+
+
+def test_read_profile_sample_is_off_on_an_open_service(client: TestClient) -> None:
+    """No SEG_API_KEYS: every answer is public, and public answers carry no training rows."""
+    response = client.get("/profile/sample", params={"n": 5})
+    assert response.status_code == 404
+    assert response.json()["detail"] == (
+        "the customer sample is off: it shows training customers' values, so it is served "
+        "only behind SEG_API_KEYS"
+    )
 
 
 def test_missing_values_are_sent_as_null() -> None:

@@ -17,11 +17,12 @@ import pandas as pd
 import pytest
 
 from service.config import Settings
-from tests.dashboard.conftest import open_dashboard, texts
+from tests.dashboard.conftest import KEY, open_dashboard, texts
 from tests.e2e.conftest import ThreadedServer
 from training.train import TrainOptions, train
 
 pytestmark = pytest.mark.slow
+AUTH = {"X-API-Key": KEY}
 
 SPEC = """
 name = "behaviour"
@@ -149,6 +150,10 @@ def test_overview_and_explore_follow_the_served_spec(
         "Segment",
     ]
     assert texts(app.error) == []
+    assert texts(app.info) == [  # an open service (no keys) shares no training rows
+        "The customer sample is not available on this server (the customer sample is off: "
+        "it shows training customers' values, so it is served only behind SEG_API_KEYS)."
+    ]
     app.switch_page("views/batch.py").run()
     assert texts(app.info) == [
         "Expected columns (any header spelling): client, recency_days, orders, monetary, "
@@ -158,17 +163,19 @@ def test_overview_and_explore_follow_the_served_spec(
 
 @pytest.fixture(scope="module")
 def rfm_server(rfm_settings: Settings) -> Iterator[ThreadedServer]:
-    """The bundled 'rfm' spec, trained from the transactions sample."""
-    with ThreadedServer(rfm_settings.model_copy(update={"reload_interval": 0})) as running:
+    """The bundled 'rfm' spec, trained from the transactions sample (behind a key: the
+    Explore page's customer sample is served only behind keys)."""
+    settings = rfm_settings.model_copy(update={"reload_interval": 0, "api_keys": (KEY,)})
+    with ThreadedServer(settings) as running:
         yield running
 
 
 def test_pages_serve_a_model_trained_from_transactions(
     monkeypatch: pytest.MonkeyPatch, rfm_server: ThreadedServer
 ) -> None:
-    model = httpx.get(f"{rfm_server.url}/model").json()
-    segments = httpx.get(f"{rfm_server.url}/segments").json()["segments"]
-    app = open_dashboard(monkeypatch, rfm_server.url, key=None)
+    model = httpx.get(f"{rfm_server.url}/model", headers=AUTH).json()
+    segments = httpx.get(f"{rfm_server.url}/segments", headers=AUTH).json()["segments"]
+    app = open_dashboard(monkeypatch, rfm_server.url, key=KEY)
     assert texts(app.subheader) == [s["name"] for s in segments]
     assert texts(app.markdown)[0].endswith("(K-Means, spec `rfm`).")
     app.switch_page("views/whatif.py").run()
@@ -182,7 +189,7 @@ def test_pages_serve_a_model_trained_from_transactions(
         i.key.removeprefix("whatif_"): i.value for i in inputs if i.key.startswith("whatif_")
     }
     assert sorted(body) == sorted(["customer_id", *(f["name"] for f in model["features"])])
-    expected = httpx.post(f"{rfm_server.url}/assign", json=body).json()
+    expected = httpx.post(f"{rfm_server.url}/assign", json=body, headers=AUTH).json()
     assert texts(app.subheader) == [expected["segment_name"]]
     assert texts(app.error) == []
     app.switch_page("views/explore.py").run()
