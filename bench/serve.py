@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -293,19 +294,24 @@ def _lookup_in_process(models_dir: Path, campaigns: Path) -> None:
     )
 
 
-def _campaigns_only(client: str, models_dir: Path, body: bytes, seconds: float) -> None:
-    """/assign with and without SEG_CAMPAIGNS, alternated in the same run, and a 10k batch."""
-    path = _campaign_file(models_dir)
-    _lookup_in_process(models_dir, path)
-    campaigns = {"SEG_CAMPAIGNS": str(path)}
+def _alternate(
+    client: str,
+    models_dir: Path,
+    body: bytes,
+    seconds: float,
+    variants: dict[str, dict[str, str] | None],
+    probe: Callable[[Server, str], None] | None = None,
+) -> tuple[dict[tuple[str, int], list[dict[str, float]]], dict[str, float]]:
+    """/assign at c=1 and c=32 on a server per variant (extra environment), two rounds
+    alternated so a drift in machine load hits all alike; a 10k batch p50 in round one."""
     results: dict[tuple[str, int], list[dict[str, float]]] = {}
     batches: dict[str, float] = {}
-    for round_ in range(2):  # alternate, so a drift in machine load hits both alike
-        for name, extra in (("assign", None), ("assign+campaigns", campaigns)):
+    for round_ in range(2):
+        for name, extra in variants.items():
             server = Server("service.main:app_factory", models_dir, extra)
             try:
-                listed = httpx.get(server.url("/campaigns")).json()
-                assert len(listed["campaigns"]) == (3 if extra else 0), listed
+                if probe is not None:  # the variant is what it claims to be
+                    probe(server, name)
                 _load(client, server.url("/assign"), body, 8, 1.0)  # warm up
                 for concurrency in (1, 32):
                     r = _load(client, server.url("/assign"), body, concurrency, seconds)
@@ -314,6 +320,21 @@ def _campaigns_only(client: str, models_dir: Path, body: bytes, seconds: float) 
                     batches[name] = _batch_p50(server.url("/assign/batch"), _batch(10_000), 10)
             finally:
                 server.stop()
+    return results, batches
+
+
+def _campaigns_only(client: str, models_dir: Path, body: bytes, seconds: float) -> None:
+    """/assign with and without SEG_CAMPAIGNS, alternated in the same run, and a 10k batch."""
+    path = _campaign_file(models_dir)
+    _lookup_in_process(models_dir, path)
+    campaigns = {"SEG_CAMPAIGNS": str(path)}
+
+    def served(server: Server, name: str) -> None:
+        listed = httpx.get(server.url("/campaigns")).json()
+        assert len(listed["campaigns"]) == (3 if name == "assign+campaigns" else 0), listed
+
+    variants = {"assign": None, "assign+campaigns": campaigns}
+    results, batches = _alternate(client, models_dir, body, seconds, variants, served)
     for concurrency in (1, 32):
         base = statistics.mean(r["rps"] for r in results["assign", concurrency])
         with_ = statistics.mean(r["rps"] for r in results["assign+campaigns", concurrency])
@@ -358,20 +379,8 @@ def _drift_in_process(models_dir: Path, repeats: int) -> None:
 def _drift_only(client: str, models_dir: Path, body: bytes, seconds: float) -> None:
     """/assign with and without the drift counts, alternated in the same run, and a 10k batch."""
     _drift_in_process(models_dir, repeats=max(1_000, int(4_000 * seconds)))  # 20,000 at 5 s
-    results: dict[tuple[str, int], list[dict[str, float]]] = {}
-    batches: dict[str, float] = {}
-    for round_ in range(2):  # alternate, so a drift in machine load hits both alike
-        for name, extra in (("assign", None), ("assign-nodrift", {"SEG_MONITOR": "false"})):
-            server = Server("service.main:app_factory", models_dir, extra)
-            try:
-                _load(client, server.url("/assign"), body, 8, 1.0)  # warm up
-                for concurrency in (1, 32):
-                    r = _load(client, server.url("/assign"), body, concurrency, seconds)
-                    results.setdefault((name, concurrency), []).append(r)
-                if round_ == 0:
-                    batches[name] = _batch_p50(server.url("/assign/batch"), _batch(10_000), 10)
-            finally:
-                server.stop()
+    variants = {"assign": None, "assign-nodrift": {"SEG_MONITOR": "false"}}
+    results, batches = _alternate(client, models_dir, body, seconds, variants)
     for concurrency in (1, 32):
         without = statistics.mean(r["rps"] for r in results["assign-nodrift", concurrency])
         with_ = statistics.mean(r["rps"] for r in results["assign", concurrency])
