@@ -1,43 +1,28 @@
 """The work of ``POST /assign/batch``: any body in, customers scored as columns, answer out.
 
-JSON bodies and columnar ones (:mod:`service.columnar`) take the same road: the columns are
-checked as columns (:mod:`training.columns`) and scored whole. Only when that check fails
-do the rows go through the request models, which name each problem's row and field
-(:mod:`service.validation` shapes the 422).
+JSON bodies (:mod:`service.batch_json`) and columnar ones (:mod:`service.columnar`) take the
+same road: the columns are checked as columns (:mod:`training.columns`) and scored whole.
+Only when that check fails do the rows go through the request models, which name each
+problem's row and field (:mod:`service.validation` shapes the 422).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-import pydantic_core
 from fastapi import Response
 
+from service.batch_json import encode_batch
 from service.campaign_state import CampaignHolder
 from service.columnar import MEDIA_TYPES, answer_table, read_table, table_columns, write_table
 from service.schemas import CustomerBase, missing_cluster_features
 from service.state import LoadedModel, NoClusterFeatureError
 from service.validation import invalid_request, validate_batch, validate_records
-from training.columns import CustomerColumns, columns_from_records
 from training.scoring import Assignments
 
 __all__ = ["JSON", "batch_response", "score_batch", "score_customers"]
 
 JSON = "application/json"
-
-
-def _json_columns(model: LoadedModel, body: bytes) -> CustomerColumns | None:
-    try:
-        parsed = pydantic_core.from_json(body, allow_inf_nan=False)
-    except ValueError:
-        return None
-    if type(parsed) is not dict or parsed.keys() != {"customers"}:
-        return None
-    records = parsed["customers"]
-    if type(records) is not list or len(records) > model.requests.max_batch:
-        return None
-    return columns_from_records(model.spec, records)
 
 
 def score_customers(
@@ -57,7 +42,7 @@ def score_customers(
 def score_batch(model: LoadedModel, media_type: str, body: bytes) -> tuple[list[str], Assignments]:
     """The ids and the scorer's arrays of a batch body, or a 422 naming rows and fields."""
     if media_type == JSON:
-        columns = _json_columns(model, body)
+        columns = model.decoder.columns(body)
         if columns is None:
             customers = validate_batch(model.requests.batch, model.requests.customer, body)
             return score_customers(model, customers, lambda row: ("body", "customers", row))
@@ -89,9 +74,9 @@ def batch_response(
     ids, result = scored
     media_type = _wanted(accept)
     if media_type == JSON:
-        answers = campaigns.attach(result.records(ids, model.segment_names))
-        content: Any = {"model_version": model.version, "assignments": answers}
-        return Response(pydantic_core.to_json(content), media_type=JSON)
-    arms = campaigns.column(result.segment.tolist(), ids)
-    table = answer_table(ids, result, model.segment_names, arms, model.version)
+        arms = campaigns.arms(result.segment.tolist(), ids)
+        content = encode_batch(model.version, ids, result, model.segment_names, arms)
+        return Response(content, media_type=JSON)
+    joined = campaigns.column(result.segment.tolist(), ids)
+    table = answer_table(ids, result, model.segment_names, joined, model.version)
     return Response(write_table(table, media_type), media_type=media_type)

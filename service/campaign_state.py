@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import anyio
@@ -73,15 +74,19 @@ class CampaignHolder:
 
     def attach(self, answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Add ``campaigns: [{name, arm, offer}]`` to each assignment answer, in place."""
+        segments = [answer["segment_id"] for answer in answers]
+        ids = [answer["customer_id"] for answer in answers]
+        for answer, arms in zip(answers, self.arms(segments, ids), strict=True):
+            answer["campaigns"] = arms
+        return answers
+
+    def arms(self, segments: Sequence[int], ids: Sequence[str]) -> list[list[dict[str, Any]]]:
+        """Per customer, ``[{name, arm, offer}]`` of each active campaign on its segment."""
         book = self.book
         if book is None:
-            for answer in answers:
-                answer["campaigns"] = []
-            return answers
+            return [[]] * len(ids)  # one shared empty list: answers are only serialised
         today = utc_today()
-        for answer in answers:
-            answer["campaigns"] = book.arms(answer["segment_id"], answer["customer_id"], today)
-        return answers
+        return [book.arms(s, i, today) for s, i in zip(segments, ids, strict=True)]
 
     def column(self, segments: list[int], ids: list[str]) -> list[str]:
         """Per customer, ``name=arm`` of each active campaign joined by ``;`` (tables)."""

@@ -28,6 +28,7 @@ import numpy as np
 from anyio import CapacityLimiter, to_thread
 from pydantic import BaseModel, ValidationError
 
+from service.batch_json import BatchDecoder
 from service.candidate import check_same_schema, refusal_kind
 from service.config import Settings
 from service.drift import DriftBook, DriftLayout, DriftRecorder
@@ -71,6 +72,7 @@ class LoadedModel:
     scorer: Scorer
     spec: SegmentationSpec
     requests: RequestModels
+    decoder: BatchDecoder  # JSON batches straight into columns (service.batch_json)
     segment_names: tuple[str, ...]  # indexed by segment id ("" for ids not in this model)
     drift: DriftRecorder | None = None  # counts what it scores (service.drift)
 
@@ -162,6 +164,7 @@ def load_model(settings: Settings) -> LoadedModel:
         scorer=scorer,
         spec=spec,
         requests=build_request_models(spec, examples, settings.max_batch),
+        decoder=BatchDecoder(spec, settings.max_batch),
         segment_names=tuple(artifact.profile.names_by_id),
     )
 

@@ -1,10 +1,10 @@
 """Customers checked as columns against the spec: the fast path of every batch.
 
-:func:`columns_from_records` takes parsed JSON objects (``/assign/batch``) and
-:func:`check_columns` takes columns (Arrow, Parquet, CSV): each value's type, the bounds,
-NaN/Inf, the allowed categories (matched as the request models match them: case and
-surrounding spaces ignored) and "at least one cluster feature" are checked on whole
-columns with numpy. They accept exactly what the spec-built request models accept; when
+:func:`row_validity` takes typed columns (a JSON batch, decoded by :mod:`service.batch_json`)
+and :func:`check_columns` any columns (Arrow, Parquet, CSV), whose value types it checks
+first. The bounds, NaN/Inf, the allowed categories (matched as the request models match
+them: case and surrounding spaces ignored) and "at least one cluster feature" are checked
+on whole columns with numpy. They accept exactly what the spec-built request models accept; when
 anything fails they return ``None`` and leave the report to those models, which name the
 row and the field of every problem (one place builds the errors).
 """
@@ -19,7 +19,7 @@ import numpy as np
 
 from training.spec import SegmentationSpec
 
-__all__ = ["CustomerColumns", "check_columns", "columns_from_records", "row_validity"]
+__all__ = ["CustomerColumns", "check_columns", "ids_text", "row_validity"]
 
 _NUMBER_TYPES = frozenset({int, float, type(None)})
 _TEXT_TYPES = frozenset({str, type(None)})
@@ -37,7 +37,7 @@ class CustomerColumns:
         return len(self.ids)
 
 
-def _ids_text(ids: Sequence[Any]) -> list[str] | None:
+def ids_text(ids: Sequence[Any]) -> list[str] | None:
     # JSON integer ids are kept as their decimal text, as the request models keep them.
     types = set(map(type, ids))
     if not types <= {str, int}:
@@ -56,7 +56,10 @@ def row_validity(
     """
     n = len(ids)
     most = spec.id.max_length
-    lengths = np.fromiter([0 if i is None else len(i) for i in ids], np.int64, count=n)
+    try:
+        lengths = np.fromiter(map(len, ids), np.int64, count=n)  # type: ignore[arg-type]
+    except TypeError:  # a None among them (a table's null id)
+        lengths = np.fromiter([0 if i is None else len(i) for i in ids], np.int64, count=n)
     valid = (lengths > 0) & (lengths <= most)
     present = np.zeros(n, dtype=bool)
     values: dict[str, np.ndarray | list[str | None]] = {}
@@ -78,9 +81,10 @@ def row_validity(
             # Each distinct spelling once: a column holds a handful of them.
             spelled: dict[str | None, str | None] = {None: None}
             spelled |= {v: allowed.get(v.strip().casefold(), "") for v in set(cells) - {None}}
-            canonical = [spelled[v] for v in cells]
-            filled = np.fromiter([v is not None for v in canonical], bool, count=n)
-            valid &= np.fromiter([v != "" for v in canonical], bool, count=n)
+            canonical = list(map(spelled.__getitem__, cells))
+            as_array = np.array(canonical, dtype=object)
+            filled = as_array != None  # noqa: E711 (elementwise)
+            valid &= as_array != ""
             unknown = "" in spelled.values()
             values[feature.name] = [v or None for v in canonical] if unknown else canonical
         if feature.role == "cluster":
@@ -98,7 +102,7 @@ def check_columns(
     Numeric columns may be float arrays (NaN: missing) or sequences of int/float/None;
     categorical ones sequences of str/None.
     """
-    texts = _ids_text(ids)
+    texts = ids_text(ids)
     if texts is None:
         return None
     typed: dict[str, Any] = {}
@@ -127,17 +131,3 @@ def _as_float(column: Any) -> np.ndarray | None:
         return np.array(column, dtype=np.float64)  # None -> NaN
     except OverflowError:  # an integer beyond float64
         return None
-
-
-def columns_from_records(spec: SegmentationSpec, records: Any) -> CustomerColumns | None:
-    """Parsed JSON objects (one per customer) as checked columns, or None if any is off."""
-    if type(records) is not list or not all(type(r) is dict for r in records):
-        return None
-    fields = {spec.id.name, *(f.name for f in spec.features)}
-    if not fields.issuperset(set().union(*records)):
-        return None  # an unknown field
-    id_name = spec.id.name
-    if not all(id_name in r for r in records):
-        return None
-    columns = {f.name: [r.get(f.name) for r in records] for f in spec.features}
-    return check_columns(spec, [r[id_name] for r in records], columns)
