@@ -41,6 +41,7 @@ __all__ = [
     "UnsupportedMediaTypeError",
     "error_response",
     "install_error_handlers",
+    "validation_response",
 ]
 
 logger = logging.getLogger(__name__)
@@ -126,11 +127,16 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    issues, total = public_issues(exc)  # at most 100, no input values
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    """The 422 for a request that failed validation: at most 100 issues, no input values."""
+    issues, total = public_issues(exc)
     detail = [_json_safe(issue) for issue in issues]
     return JSONResponse({"detail": jsonable_encoder(detail), "error_count": total}, 422)
+
+
+async def _handle_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return validation_response(exc)
 
 
 async def _handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:

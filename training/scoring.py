@@ -59,6 +59,8 @@ class Assignments:
     def imputed_lists(self) -> list[list[str]]:
         """Per row, the names of the imputed fields (most rows share one empty list)."""
         none: list[str] = []
+        if len(self.segment) == 1:  # one customer (POST /assign): no numpy calls
+            return [self.imputed_fields(0) or none]
         lists = [none] * len(self.segment)
         if self.imputed:
             for row in np.flatnonzero(np.logical_or.reduce(list(self.imputed.values()))):

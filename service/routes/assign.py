@@ -32,7 +32,7 @@ from service.schemas import Assignment, AssignmentBatch, CustomerBase
 from service.state import LoadedModel
 from service.validation import invalid_request
 
-__all__ = ["answer_one", "router"]
+__all__ = ["answer_one", "fast_route", "router"]
 
 router = APIRouter(prefix="/assign", tags=["assign"], responses=UNAUTHORIZED)
 # POST /assign checks the key itself (service.deps.check_api_key): this says so in OpenAPI.
@@ -92,6 +92,12 @@ async def assign_customer(request: Request) -> Response:
         raise PayloadTooLargeError(SINGLE_MAX_BYTES, "one customer: use /assign/batch for many")
     customer = _validate(model.requests.customer, body)
     return _json(answer_one(request, model, campaigns, customer))
+
+
+def fast_route() -> dict[str, Any]:
+    """``POST /assign``'s route and endpoint, for :class:`service.fast_route.FastRoute`."""
+    [route] = [r for r in router.routes if getattr(r, "endpoint", None) is assign_customer]
+    return {"route": route, "endpoint": assign_customer}
 
 
 def answer_one(
