@@ -18,6 +18,7 @@ from service.columnar import MEDIA_TYPES, answer_table, read_table, table_column
 from service.schemas import CustomerBase, missing_cluster_features
 from service.state import LoadedModel, NoClusterFeatureError
 from service.validation import invalid_request, validate_batch, validate_records
+from training.columns import Ids
 from training.scoring import Assignments
 
 __all__ = ["JSON", "batch_response", "score_batch", "score_customers"]
@@ -39,7 +40,7 @@ def score_customers(
         raise invalid_request(issues, len(exc.rows)) from None
 
 
-def score_batch(model: LoadedModel, media_type: str, body: bytes) -> tuple[list[str], Assignments]:
+def score_batch(model: LoadedModel, media_type: str, body: bytes) -> tuple[Ids, Assignments]:
     """The ids and the scorer's arrays of a batch body, or a 422 naming rows and fields."""
     if media_type == JSON:
         columns = model.decoder.columns(body)
@@ -67,16 +68,20 @@ def _wanted(accept: str | None) -> str:
 def batch_response(
     model: LoadedModel,
     campaigns: CampaignHolder,
-    scored: tuple[list[str], Assignments],
+    scored: tuple[Ids, Assignments],
     accept: str | None,
 ) -> Response:
     """The answer in the format ``accept`` asks for (JSON unless a columnar one is named)."""
     ids, result = scored
     media_type = _wanted(accept)
     if media_type == JSON:
-        arms = campaigns.arms(result.segment.tolist(), ids)
-        content = encode_batch(model.version, ids, result, model.segment_names, arms)
+        texts = ids if isinstance(ids, list) else ids.to_pylist()
+        arms = campaigns.arms(result.segment.tolist(), texts)
+        content = encode_batch(model.version, texts, result, model.segment_names, arms)
         return Response(content, media_type=JSON)
-    joined = campaigns.column(result.segment.tolist(), ids)
+    joined = None
+    if campaigns.book is not None:
+        texts = ids if isinstance(ids, list) else ids.to_pylist()
+        joined = campaigns.column(result.segment.tolist(), texts)
     table = answer_table(ids, result, model.segment_names, joined, model.version)
     return Response(write_table(table, media_type), media_type=media_type)

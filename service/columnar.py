@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from service.validation import CappedValidationError, invalid_request
-from training.columns import CustomerColumns, check_columns
+from training.columns import CustomerColumns, Ids, row_validity
 from training.scoring import Assignments
 from training.spec import SegmentationSpec
 
@@ -95,13 +95,23 @@ def _text(column: pa.ChunkedArray) -> list[Any] | None:
     return column.to_pylist() if ok else None
 
 
+def _ids(column: pa.ChunkedArray) -> pa.Array | None:
+    """The id column as one Arrow string array (integers as their decimal text)."""
+    kind = column.type
+    if pa.types.is_integer(kind):
+        column = pc.cast(column, pa.string())
+    elif not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return None
+    return pc.cast(column.combine_chunks(), pa.string())
+
+
 def table_columns(
     table: pa.Table, spec: SegmentationSpec, max_batch: int
 ) -> CustomerColumns | None:
     """The table as checked columns; None when the request models must look at its rows."""
     _check_shape(table, spec, max_batch)
-    ids = table.column(spec.id.name)
-    if not (pa.types.is_integer(ids.type) or _text(ids) is not None):
+    ids = _ids(table.column(spec.id.name))
+    if ids is None:
         return None
     columns: dict[str, Any] = {}
     for feature in spec.features:
@@ -112,19 +122,23 @@ def table_columns(
         if values is None:
             return None
         columns[feature.name] = values
-    return check_columns(spec, ids.to_pylist(), columns)
+    valid, typed = row_validity(spec, ids, columns)
+    return CustomerColumns(ids, typed) if valid.all() else None
 
 
 def answer_table(
-    ids: list[str],
+    ids: Ids,
     result: Assignments,
     names: tuple[str, ...],
-    campaigns: list[str],
+    campaigns: list[str] | None,
     version: str,
 ) -> pa.Table:
-    """The assignment records as columns, and ``campaigns`` (``name=arm`` joined by ``;``)."""
+    """The assignment records as columns, and ``campaigns`` (``name=arm`` joined by ``;``;
+    None: no campaign file, every cell empty)."""
+    n = len(result.segment)
+    arms = pa.repeat("", n) if campaigns is None else pa.array(campaigns, pa.string())
     columns = {"customer_id": pa.array(ids, pa.string()), **result.arrow_columns(names)}
-    table = pa.table({**columns, "campaigns": pa.array(campaigns, pa.string())})
+    table = pa.table({**columns, "campaigns": arms})
     return table.replace_schema_metadata({"model_version": version})
 
 

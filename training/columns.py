@@ -1,28 +1,30 @@
 """Customers checked as columns against the spec: the fast path of every batch.
 
-:func:`row_validity` takes typed columns (a JSON batch, decoded by :mod:`service.batch_json`)
-and :func:`check_columns` any columns (Arrow, Parquet, CSV), whose value types it checks
-first. The bounds, NaN/Inf, the allowed categories (matched as the request models match
-them: case and surrounding spaces ignored) and "at least one cluster feature" are checked
-on whole columns with numpy. They accept exactly what the spec-built request models accept; when
-anything fails they return ``None`` and leave the report to those models, which name the
-row and the field of every problem (one place builds the errors).
+:func:`row_validity` takes typed columns: a JSON batch decoded by :mod:`service.batch_json`,
+a table body read by :mod:`service.columnar`, a chunk of a batch file
+(:mod:`training.batch_columns`). The ids' lengths, the bounds, NaN/Inf, the allowed
+categories (matched as the request models match them: case and surrounding spaces ignored)
+and "at least one cluster feature" are checked on whole columns with numpy, accepting
+exactly what the spec-built request models accept. When a row fails, its callers leave the
+report to those models, which name the row and the field of every problem (one place
+builds the errors).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from training.spec import SegmentationSpec
 
-__all__ = ["CustomerColumns", "check_columns", "ids_text", "row_validity"]
+__all__ = ["CustomerColumns", "Ids", "ids_text", "row_validity"]
 
-_NUMBER_TYPES = frozenset({int, float, type(None)})
-_TEXT_TYPES = frozenset({str, type(None)})
+Ids: TypeAlias = list[str] | pa.Array  # customer ids: a list, or an Arrow string array (tables)
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,7 @@ class CustomerColumns:
     """Valid customers as columns: ids, numeric features as float64 (NaN: missing) and
     categorical features as canonical strings (None: missing)."""
 
-    ids: list[str]
+    ids: Ids
     values: dict[str, np.ndarray | list[str | None]]
 
     def __len__(self) -> int:
@@ -45,22 +47,30 @@ def ids_text(ids: Sequence[Any]) -> list[str] | None:
     return [str(i) for i in ids] if int in types else list(ids)
 
 
+def _id_lengths(ids: Sequence[str | None] | pa.Array) -> np.ndarray:
+    """Characters per id (0 for a missing one)."""
+    if isinstance(ids, pa.Array):
+        lengths = pc.fill_null(pc.utf8_length(ids), 0)
+        return np.asarray(lengths.to_numpy(zero_copy_only=False), np.int64)
+    try:
+        return np.fromiter(map(len, ids), np.int64, count=len(ids))
+    except TypeError:  # a None among them (a table's null id)
+        return np.fromiter([0 if i is None else len(i) for i in ids], np.int64, count=len(ids))
+
+
 def row_validity(
-    spec: SegmentationSpec, ids: Sequence[str | None], columns: Mapping[str, Any]
+    spec: SegmentationSpec, ids: Sequence[str | None] | pa.Array, columns: Mapping[str, Any]
 ) -> tuple[np.ndarray, dict[str, np.ndarray | list[str | None]]]:
     """Per row, whether its id and every value pass the spec, and the typed columns.
 
-    ``columns``: numeric features as float arrays (NaN: missing), categorical ones as lists
-    of str/None; a feature may be absent (missing in every row). The returned categorical
-    columns hold the canonical spelling (None where missing or not allowed).
+    ``ids``: a sequence of str/None, or an Arrow string array. ``columns``: numeric
+    features as float arrays (NaN: missing), categorical ones as lists of str/None; a
+    feature may be absent (missing in every row). The returned categorical columns hold
+    the canonical spelling (None where missing or not allowed).
     """
     n = len(ids)
-    most = spec.id.max_length
-    try:
-        lengths = np.fromiter(map(len, ids), np.int64, count=n)  # type: ignore[arg-type]
-    except TypeError:  # a None among them (a table's null id)
-        lengths = np.fromiter([0 if i is None else len(i) for i in ids], np.int64, count=n)
-    valid = (lengths > 0) & (lengths <= most)
+    lengths = _id_lengths(ids)
+    valid = (lengths > 0) & (lengths <= spec.id.max_length)
     present = np.zeros(n, dtype=bool)
     values: dict[str, np.ndarray | list[str | None]] = {}
     for feature in spec.features:
@@ -76,17 +86,8 @@ def row_validity(
             values[feature.name] = array
             filled = ~np.isnan(array)
         else:
-            allowed = {value.casefold(): value for value in feature.allowed or ()}
-            cells = [None] * n if column is None else column
-            # Each distinct spelling once: a column holds a handful of them.
-            spelled: dict[str | None, str | None] = {None: None}
-            spelled |= {v: allowed.get(v.strip().casefold(), "") for v in set(cells) - {None}}
-            canonical = list(map(spelled.__getitem__, cells))
-            as_array = np.array(canonical, dtype=object)
-            filled = as_array != None  # noqa: E711 (elementwise)
-            valid &= as_array != ""
-            unknown = "" in spelled.values()
-            values[feature.name] = [v or None for v in canonical] if unknown else canonical
+            values[feature.name], filled, known = _categorical(feature.allowed or (), column, n)
+            valid &= known
         if feature.role == "cluster":
             present |= filled
     if spec.cluster_features:
@@ -94,40 +95,20 @@ def row_validity(
     return valid, values
 
 
-def check_columns(
-    spec: SegmentationSpec, ids: Sequence[Any], columns: Mapping[str, Any]
-) -> CustomerColumns | None:
-    """``columns`` (name -> sequence; a feature may be absent) if every value is valid.
-
-    Numeric columns may be float arrays (NaN: missing) or sequences of int/float/None;
-    categorical ones sequences of str/None.
-    """
-    texts = ids_text(ids)
-    if texts is None:
-        return None
-    typed: dict[str, Any] = {}
-    for feature in spec.features:
-        column = columns.get(feature.name)
-        if column is None:
-            continue
-        if feature.kind == "numeric":
-            typed[feature.name] = _as_float(column)
-        elif _TEXT_TYPES.issuperset(map(type, column)):
-            typed[feature.name] = list(column)
-        else:
-            typed[feature.name] = None
-        if typed[feature.name] is None:
-            return None
-    valid, values = row_validity(spec, texts, typed)
-    return CustomerColumns(texts, values) if valid.all() else None
-
-
-def _as_float(column: Any) -> np.ndarray | None:
-    if isinstance(column, np.ndarray) and column.dtype.kind == "f":
-        return column.astype(np.float64, copy=False)
-    if not _NUMBER_TYPES.issuperset(map(type, column)):  # bool is not a number here
-        return None
-    try:
-        return np.array(column, dtype=np.float64)  # None -> NaN
-    except OverflowError:  # an integer beyond float64
-        return None
+def _categorical(
+    allowed: Sequence[str], column: Sequence[str | None] | None, n: int
+) -> tuple[list[str | None], np.ndarray, np.ndarray]:
+    """(canonical spellings, filled, allowed-or-missing) of a categorical column."""
+    if column is None or column.count(None) == n:  # absent: missing in every row
+        return [None] * n, np.zeros(n, bool), np.ones(n, bool)
+    spelling = {value.casefold(): value for value in allowed}
+    # Each distinct spelling once: a column holds a handful of them.
+    spelled: dict[str | None, str | None] = {None: None}
+    spelled |= {v: spelling.get(v.strip().casefold(), "") for v in set(column) if v is not None}
+    canonical = list(map(spelled.__getitem__, column))
+    as_array = np.array(canonical, dtype=object)
+    filled = as_array != None  # noqa: E711 (elementwise)
+    known = as_array != ""
+    if "" in spelled.values():
+        canonical = [v or None for v in canonical]
+    return canonical, filled, known
