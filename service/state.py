@@ -107,7 +107,10 @@ class LoadedModel:
         """The scorer's arrays for customers given as columns (see :meth:`assign`)."""
         result = self.scorer.assign(columns)
         masks = list(result.imputed.values())
-        if masks and (empty := np.flatnonzero(np.logical_and.reduce(masks))).size:
+        if len(result.segment) == 1:  # one customer: no numpy calls on one-element arrays
+            if masks and all(mask[0] for mask in masks):
+                raise NoClusterFeatureError([0])
+        elif masks and (empty := np.flatnonzero(np.logical_and.reduce(masks))).size:
             raise NoClusterFeatureError(empty.tolist())
         if self.drift is not None:
             self.drift.record(result.segment, result.atypical, columns)

@@ -69,10 +69,13 @@ class Assignments:
 
     def columns(self, ids: Sequence[str], names: Sequence[str]) -> tuple[list[Any], ...]:
         """The fields of :data:`RECORD_FIELDS`, in order, as one list each."""
+        segments = self.segment.tolist()
         return (
             list(ids),
-            self.segment.tolist(),
-            np.asarray(names, dtype=object)[self.segment].tolist(),
+            segments,
+            [names[s] for s in segments]
+            if len(segments) < 64  # a few customers: cheaper than an object array
+            else np.asarray(names, dtype=object)[self.segment].tolist(),
             self.distance.tolist(),
             self.confidence.tolist(),
             self.atypical.tolist(),
