@@ -74,18 +74,29 @@ class CentroidModel:
         return len(self.centroids)
 
     def score(self, X: np.ndarray) -> ModelScores:
-        sq = _squared_distances(X, self.centroids, self.centroid_sq)
-        rows = np.arange(len(X))
-        segment = np.argmin(sq, axis=1)  # first minimum on ties, as sklearn does
-        distance = np.sqrt(sq[rows, segment])
+        # Reduced over centres as rows of a (k, n) copy: numpy's reductions along the short
+        # axis of an (n, k) array were most of the time of a large batch.
+        per_centre = _squared_distances(X, self.centroids, self.centroid_sq).T.copy()
+        segment = np.argmin(per_centre, axis=0)  # first minimum on ties, as sklearn does
+        nearest, second = _two_smallest(per_centre)
+        distance = np.sqrt(nearest)
         confidence = np.ones(len(X))
         if self.n_clusters > 1:
-            sq[rows, segment] = np.inf
-            runner_up = np.sqrt(sq.min(axis=1))
+            runner_up = np.sqrt(second)
             # 1 - d1/d2 is in [0, 1]; 0 where both distances are 0 (a tie at a centroid).
             np.divide(distance, runner_up, out=confidence, where=runner_up > 0)
             np.subtract(1.0, confidence, out=confidence)
         return ModelScores(segment, distance, confidence, distance > self.p99[segment])
+
+
+def _two_smallest(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column of ``rows``, the smallest and second smallest value (equal on a tie)."""
+    smallest = rows[0].copy()
+    second = np.full(rows.shape[1], np.inf)
+    for row in rows[1:]:
+        np.minimum(second, np.maximum(smallest, row), out=second)
+        np.minimum(smallest, row, out=smallest)
+    return smallest, second
 
 
 @dataclass(frozen=True)

@@ -53,3 +53,25 @@ def test_scorer_with_one_hot_equals_pipeline_predict(
     columns = {name: frame[name].to_numpy() for name in frame}
     got = scorer.assign(columns).segment
     np.testing.assert_array_equal(got, full_model.pipeline.predict(frame))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rows=st.integers(1, 7).flatmap(
+        lambda k: st.lists(
+            st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, 1e-300, 7.25]), min_size=k, max_size=k),
+            min_size=1,
+            max_size=20,
+        )
+    )
+)
+def test_two_smallest_per_customer_are_the_sorted_first_two(rows: list[list[float]]) -> None:
+    # Distances as (centres, customers), with ties: the second equals the first on a tie.
+    from training.scoring_models import _two_smallest
+
+    per_centre = np.array(rows, dtype=float).T
+    smallest, second = _two_smallest(per_centre)
+    ordered = np.sort(per_centre, axis=0)
+    np.testing.assert_array_equal(smallest, ordered[0])
+    expected = ordered[1] if len(per_centre) > 1 else np.full(per_centre.shape[1], np.inf)
+    np.testing.assert_array_equal(second, expected)
