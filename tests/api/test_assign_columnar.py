@@ -171,3 +171,36 @@ def test_assign_customers_unknown_content_type_is_415(client: TestClient) -> Non
         "detail": "Content-Type 'application/xml' is not supported: send application/json, "
         "application/vnd.apache.arrow.stream, application/vnd.apache.parquet or text/csv"
     }
+
+
+@pytest.mark.parametrize(
+    ("ids", "row", "kind"),
+    [
+        (["a", None], 1, "string_type"),
+        (["a", ""], 1, "string_too_short"),
+        (["a", "x" * 129], 1, "string_too_long"),
+    ],
+)
+def test_assign_customers_table_ids_are_checked_as_the_json_ones(
+    client: TestClient, ids: list[str | None], row: int, kind: str
+) -> None:
+    table = pa.table({"customer_id": pa.array(ids, pa.string()), "annual_income": [5.0, 6.0]})
+    response = _post(client, _encode(table, ARROW), ARROW)
+    assert response.status_code == 422
+    [issue] = response.json()["detail"]
+    assert issue["loc"] == ["body", row, "customer_id"]
+    assert issue["type"] == kind
+
+
+def test_assign_customers_table_ids_pass_through_in_every_answer_format(
+    client: TestClient,
+) -> None:
+    # 128 characters, not bytes, is the limit (as in JSON); chunks are read as one column.
+    ids = ["é" * 128, "ü-2", "c-3"]
+    chunks = [pa.record_batch({"customer_id": [i], "annual_income": [50.0]}) for i in ids]
+    body = _encode(pa.Table.from_batches(chunks), ARROW)
+    assert [a["customer_id"] for a in _post(client, body, ARROW).json()["assignments"]] == ids
+    for accept in (ARROW, PARQUET, CSV):
+        answer = _decode(_post(client, body, ARROW, accept).content, accept)
+        assert answer.column("customer_id").to_pylist() == ids
+        assert answer.column("campaigns").to_pylist() in ([""] * 3, [None] * 3)  # CSV: null
