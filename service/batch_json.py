@@ -44,12 +44,11 @@ class BatchDecoder:
     def __init__(self, spec: SegmentationSpec, max_batch: int) -> None:
         fields: list[tuple[str, Any] | tuple[str, Any, Any]] = [(spec.id.name, str | int)]
         for feature in spec.features:
-            # A missing number decodes as NaN (JSON has no NaN: nothing sent can be one), so
-            # a column is a float array at once; an explicit null takes the models' road.
+            # An absent number decodes as NaN (JSON has no NaN: nothing sent can be one), so
+            # a column without nulls becomes a float array at once.
             numeric = feature.kind == "numeric"
-            fields.append(
-                (feature.name, float, math.nan) if numeric else (feature.name, str | None, None)
-            )
+            missing = math.nan if numeric else None
+            fields.append((feature.name, (float if numeric else str) | None, missing))
         customer = msgspec.defstruct("Customer", fields, forbid_unknown_fields=True, gc=False)
         customers = Annotated[list[customer], msgspec.Meta(max_length=max_batch)]  # type: ignore[valid-type]
         envelope = msgspec.defstruct(
@@ -72,9 +71,14 @@ class BatchDecoder:
             return None
         columns: dict[str, Any] = {}
         for feature in self._spec.features:
-            cells = map(self._get[feature.name], customers)
-            numeric = feature.kind == "numeric"
-            columns[feature.name] = np.fromiter(cells, np.float64, n) if numeric else list(cells)
+            get = self._get[feature.name]
+            if feature.kind != "numeric":
+                columns[feature.name] = list(map(get, customers))
+                continue
+            try:
+                columns[feature.name] = np.fromiter(map(get, customers), np.float64, n)
+            except TypeError:  # an explicit null: missing, as an absent field
+                columns[feature.name] = np.array(list(map(get, customers)), np.float64)
         valid, values = row_validity(self._spec, ids, columns)
         return CustomerColumns(ids, values) if valid.all() else None
 

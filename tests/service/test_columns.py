@@ -57,12 +57,7 @@ def _pydantic(batch: list[Any]) -> list[Any] | None:
 def test_the_fast_path_accepts_only_what_the_request_models_accept(batch: list[Any]) -> None:
     columns = DECODER.columns(_body(batch))
     customers = _pydantic(batch)
-    if customers is None:
-        assert columns is None
-    # The one thing the fast path leaves to the models: an explicit null number.
-    numeric = [f.name for f in SPEC.features if f.kind == "numeric"]
-    nulls = any(r.get(name, 0) is None for r in batch for name in numeric)
-    assert (columns is None) == (customers is None or nulls)
+    assert (columns is None) == (customers is None)
     if columns is None or customers is None:
         return
     assert columns.ids == [c.customer_id for c in customers]
@@ -120,6 +115,12 @@ def test_columns_canonicalise_categories_and_fill_missing() -> None:
     assert columns.values["gender"] == ["Female", None]
     np.testing.assert_array_equal(columns.values["annual_income"], [5.0, np.nan])
     np.testing.assert_array_equal(columns.values["spending_score"], [np.nan, 7.5])
+    # An explicit null is missing, as an absent field is.
+    nulls = [{"customer_id": "a", "annual_income": None, "spending_score": 3, "age": None}]
+    columns = DECODER.columns(_body(nulls))
+    assert columns is not None
+    np.testing.assert_array_equal(columns.values["annual_income"], [np.nan])
+    np.testing.assert_array_equal(columns.values["age"], [np.nan])
 
 
 def test_records_carry_the_record_fields_in_order() -> None:
