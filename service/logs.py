@@ -57,7 +57,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry |= {name: getattr(record, name) for name in FIELDS if hasattr(record, name)}
+        fields = record.__dict__
+        entry |= {name: fields[name] for name in FIELDS if name in fields}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return pydantic_core.to_json(entry, fallback=str).decode()
