@@ -15,7 +15,7 @@ from fastapi import Response
 from service.batch_json import encode_batch
 from service.campaign_state import CampaignHolder
 from service.columnar import MEDIA_TYPES, answer_table, read_table, table_columns, write_table
-from service.schemas import CustomerBase, missing_cluster_features
+from service.request_models import CustomerBase, missing_cluster_features
 from service.state import LoadedModel, NoClusterFeatureError
 from service.validation import invalid_request, validate_batch, validate_records
 from training.columns import Ids

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from service.schemas import Example
+from service.request_models import Example
 from training.artifact import Profile, SegmentProfile
 from training.scoring import Scorer
 from training.spec import FeatureSpec, SegmentationSpec

@@ -33,7 +33,7 @@ from service.candidate import check_same_schema, refusal_kind
 from service.config import Settings
 from service.drift import DriftBook, DriftLayout, DriftRecorder
 from service.examples import synthetic_customers
-from service.schemas import RequestModels, build_request_models
+from service.request_models import RequestModels, build_request_models
 from training.artifact import (
     Artifact,
     ArtifactError,

@@ -21,6 +21,7 @@ from service.deps import (
     require_api_key,
 )
 from service.errors import PayloadTooLargeError
+from service.request_models import CustomerBase
 from service.routes._responses import (
     NOT_READY,
     TOO_LARGE,
@@ -28,7 +29,7 @@ from service.routes._responses import (
     UNPROCESSABLE,
     UNSUPPORTED,
 )
-from service.schemas import Assignment, AssignmentBatch, CustomerBase
+from service.schemas import Assignment, AssignmentBatch
 from service.state import LoadedModel
 from service.validation import invalid_request
 

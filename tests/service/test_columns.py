@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from service.batch_json import ANSWER_FIELDS, BatchDecoder, encode_batch
-from service.schemas import build_request_models
+from service.request_models import build_request_models
 from training.spec import load_spec
 
 SPEC = load_spec("mall-full")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from service.schemas import Example, build_request_models
+from service.request_models import Example, build_request_models
 from training.spec import load_spec
 
 
