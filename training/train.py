@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,23 +15,24 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from training import artifact
-from training.artifact import DataSummary, Manifest, Profile, Selection
-from training.comparison import ComparisonResult, compare
+from training.artifact import Manifest, Profile
+from training.comparison import ComparisonResult
 from training.data import CleanResult, clean, load_table
 from training.features import FeatureResult
 from training.lineage import PreviousModel, build_lineage, fresh_lineage, load_previous
-from training.manifest import Algorithm, CovarianceType, FinalFit, Lineage, Recipe
+from training.manifest import Algorithm, CovarianceType, Lineage, Recipe
 from training.pipeline import (
     DEFAULT_N_INIT,
     DEFAULT_RANDOM_STATE,
     GMM_N_INIT,
     build_pipeline,
-    model_step,
 )
 from training.profiling import load_names, profile_segments
 from training.scoring import Scorer
-from training.selection import select_k
 from training.spec import SegmentationSpec, load_spec
+from training.train_checks import TrainingError, check_cleaned, check_distinct
+from training.train_manifest import Fitted, base_manifest, finish_manifest
+from training.train_model import Fit, compare_served, fit_here, fit_served, sweep
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,13 +40,6 @@ if TYPE_CHECKING:
     from training.report.inputs import ReportInputs
 
 __all__ = ["TrainOptions", "TrainResult", "TrainingError", "train"]
-
-MIN_ROWS_PER_K = 2
-MIN_ROWS = 20
-
-
-class TrainingError(ValueError):
-    """Training cannot go on with these options or this data."""
 
 
 @dataclass(frozen=True)
@@ -136,64 +130,16 @@ def _lineage(
     options: TrainOptions,
     previous: PreviousModel | None,
     spec: SegmentationSpec,
-    pipeline: Pipeline,
+    fitted: Fitted,
     frame: pd.DataFrame,
-    labels: np.ndarray,
     k: int,
 ) -> Lineage:
-    sizes = np.bincount(labels, minlength=k)
+    sizes = np.bincount(fitted.labels, minlength=k)
     if previous is None:
         why = "--no-previous" if options.no_previous else "first model in this models folder"
         return fresh_lineage(k, sizes, f"fresh ids 0..{k - 1}: {why}")
-    new = Scorer.from_pipeline(pipeline, spec, [np.inf] * k)
-    return build_lineage(previous, new, frame[spec.id.name].array, labels)
-
-
-def _percentiles(
-    distances: np.ndarray, labels: np.ndarray, ids: list[int]
-) -> dict[str, dict[str, float]]:
-    out = {}  # keyed by stable segment id
-    for seg, sid in enumerate(ids):
-        d = distances[labels == seg]
-        qs = np.quantile(d, [0.5, 0.9, 0.95, 0.99]) if len(d) else [np.inf] * 4
-        out[str(sid)] = {
-            "p50": float(qs[0]),
-            "p90": float(qs[1]),
-            "p95": float(qs[2]),
-            "p99": float(qs[3]),
-            "max": float(d.max()) if len(d) else float("inf"),
-        }
-    return out
-
-
-def _check_rows(cleaning: CleanResult, k_range: range) -> None:
-    needed = max(MIN_ROWS, MIN_ROWS_PER_K * k_range.stop)
-    if cleaning.rows_kept < needed:
-        raise TrainingError(
-            f"too few valid rows: {cleaning.rows_kept} of {cleaning.rows_read} remain after "
-            f"cleaning, need at least {needed} for k in {k_range.start}..{k_range.stop - 1}"
-        )
-
-
-def _check_columns(cleaning: CleanResult, spec: SegmentationSpec) -> None:
-    empty = [f.name for f in spec.features if cleaning.missing[f.name] == cleaning.rows_kept]
-    if empty:
-        raise TrainingError(
-            f"column {empty[0]!r} has no valid value in any of the {cleaning.rows_kept} kept rows"
-        )
-
-
-def _check_distinct(X: np.ndarray, k_range: range) -> None:
-    k_max = k_range.stop - 1
-    # A million rows rarely need the full np.unique: a head with enough distinct rows will do.
-    distinct = len(np.unique(X[:20_000], axis=0))
-    if distinct < k_max:
-        distinct = len(np.unique(X, axis=0))
-    if distinct < k_max:
-        raise TrainingError(
-            f"only {distinct} distinct customers in the cluster features, need at least "
-            f"{k_max} for k in {k_range.start}..{k_max}"
-        )
+    new = Scorer.from_pipeline(fitted.pipeline, spec, [np.inf] * k)
+    return build_lineage(previous, new, frame[spec.id.name].array, fitted.labels)
 
 
 @dataclass(frozen=True)
@@ -208,12 +154,6 @@ class Loaded:
 
 
 Load = Callable[[TrainOptions, SegmentationSpec], Loaded]
-Fit = Callable[[Pipeline, pd.DataFrame, np.ndarray], FinalFit]  # fit in place on (frame, X)
-
-
-def _fit_here(pipeline: Pipeline, frame: pd.DataFrame, X: np.ndarray) -> FinalFit:
-    pipeline.fit(frame)
-    return FinalFit()
 
 
 def train(
@@ -222,7 +162,7 @@ def train(
     on_stage: Callable[[str], None] | None = None,
     on_k: Callable[[int], None] | None = None,
     load: Load | None = None,
-    fit: Fit = _fit_here,
+    fit: Fit = fit_here,
 ) -> TrainResult:
     """Run a whole training and publish its artifact; returns what it made.
 
@@ -231,7 +171,6 @@ def train(
     """
     timings: dict[str, float] = {}
     say = on_stage or (lambda _stage: None)
-    spec = load_spec(options.spec)
     k_range = options.k_range()
     names = load_names(options.names) if options.names else None
     with _timed(timings, "lineage"):  # before the long stages: a bad --previous fails fast
@@ -240,86 +179,36 @@ def train(
         )
     say("load")
     with _timed(timings, "load"):
-        loaded = (load or _load)(options, spec)
-        raw, spec, data_hash = loaded.raw, loaded.spec, loaded.data_hash
-        transactions, recipe = loaded.transactions, loaded.recipe
+        loaded = (load or _load)(options, load_spec(options.spec))
+    spec = loaded.spec
     say("clean")
     with _timed(timings, "clean"):
-        cleaning = clean(raw, spec)
-        _check_rows(cleaning, k_range)
-        _check_columns(cleaning, spec)
-        frame = cleaning.cleaned
-        base = build_pipeline(spec, 2, random_state=options.random_state)
-        X = base.named_steps["preprocess"].fit_transform(frame)
-        _check_distinct(X, k_range)
+        cleaning, X = _clean(loaded, options, k_range)
+    frame = cleaning.cleaned
     say("sweep")
     with _timed(timings, "sweep"):
-        selection = select_k(
-            X,
-            k_range,
-            forced_k=options.k,
-            min_share=options.min_share,
-            random_state=options.random_state,
-            on_k=on_k,
-            algorithm=options.algorithm,
-            covariance_type=options.covariance_type,
-        )
+        selection = sweep(options, X, k_range, on_k)
     say("fit")
     with _timed(timings, "fit"):
-        pipeline, labels, distances, floor, final_fit = _fit(
-            options, spec, frame, X, selection.chosen_k, fit
-        )
+        fitted = fit_served(options, spec, frame, X, selection.chosen_k, fit)
     say("lineage")
     with _timed(timings, "lineage", add=True):
-        lineage = _lineage(options, previous, spec, pipeline, frame, labels, selection.chosen_k)
+        lineage = _lineage(options, previous, spec, fitted, frame, selection.chosen_k)
     say("profile")
     with _timed(timings, "profile"):
-        inherited = previous.lineage.names if previous else {}
-        inherited = {k: v for k, v in inherited.items() if int(k) in lineage.kept}
-        profile = profile_segments(
-            frame,
-            labels,
-            spec,
-            names,
-            segment_ids=lineage.segment_ids,
-            inherited=inherited,
-            applied=lineage.names,
-        )
-    manifest = _manifest(options, spec, cleaning, data_hash, selection, distances, labels)
-    manifest.log_likelihood_p01 = floor
-    manifest.final_fit = final_fit
+        profile = _profile(frame, fitted.labels, spec, names, previous, lineage)
     comparison = None
     if options.compare:
         say("compare")
         with _timed(timings, "compare"):
-            comparison = _compare(options, X, labels, selection.chosen_k)
-        manifest.comparison = comparison.comparison
-    if recipe is not None and transactions is not None and transactions.monthly is not None:
-        from training.behaviour import monthly_by_segment
-
-        ids = frame[spec.id.name]
-        stable = np.asarray(lineage.segment_ids, dtype=np.int64)[labels]
-        recipe.monthly_spend = monthly_by_segment(transactions.monthly, ids, stable)
-    manifest.recipe = recipe
-    manifest.lineage = lineage
-    manifest.distance_percentiles = _percentiles(distances, labels, lineage.segment_ids)
-    if floor is None:  # K-Means: atypical beyond the p99 distance (a mixture: below p01, 1 %)
-        p99 = np.array([manifest.distance_percentiles[str(i)]["p99"] for i in lineage.segment_ids])
-        manifest.atypical_share = float(np.mean(distances > p99[labels]))
+            comparison = compare_served(options, X, fitted.labels, selection.chosen_k)
+    manifest = base_manifest(options, spec, cleaning, loaded.data_hash, selection)
+    log = (loaded.transactions, loaded.recipe) if loaded.recipe and loaded.transactions else None
+    finish_manifest(manifest, fitted, lineage, comparison, log, frame[spec.id.name])
     result = TrainResult(
-        path=Path(),
-        spec=spec,
-        manifest=manifest,
-        profile=profile,
-        cleaning=cleaning,
-        pipeline=pipeline,
-        X=X,
-        labels=labels,
-        distances=distances,
-        timings=timings,
-        comparison=comparison,
-        transactions=transactions,
-    )
+        Path(), spec, manifest, profile, cleaning, fitted.pipeline, X, fitted.labels,
+        fitted.distances, timings, comparison, loaded.transactions,
+    )  # fmt: skip
     say("publish")
     with _timed(timings, "publish"):
         result.path = artifact.publish(
@@ -329,50 +218,35 @@ def train(
     return result
 
 
-def _fit(
-    options: TrainOptions,
-    spec: SegmentationSpec,
+def _clean(loaded: Loaded, options: TrainOptions, k_range: range) -> tuple[CleanResult, np.ndarray]:
+    """The cleaned table, checked for ``k_range``, and its features as the model sees them."""
+    cleaning = clean(loaded.raw, loaded.spec)
+    check_cleaned(cleaning, loaded.spec, k_range)
+    base = build_pipeline(loaded.spec, 2, random_state=options.random_state)
+    X = base.named_steps["preprocess"].fit_transform(cleaning.cleaned)
+    check_distinct(X, k_range)
+    return cleaning, X
+
+
+def _profile(
     frame: pd.DataFrame,
-    X: np.ndarray,
-    k: int,
-    fit: Fit = _fit_here,
-) -> tuple[Pipeline, np.ndarray, np.ndarray, float | None, FinalFit]:
-    """Fit the served pipeline; its labels, distances to the centres, a mixture's p1 floor,
-    and how it was fitted (``fit``: here, or on a Dask cluster)."""
-    pipeline = build_pipeline(
-        spec,
-        k,
-        algorithm=options.algorithm,
-        covariance_type=options.covariance_type,
-        n_init=options.model_n_init,
-        random_state=options.random_state,
-    )
-    final_fit = fit(pipeline, frame, X)
-    model = model_step(pipeline)
-    if options.algorithm == "kmeans":
-        labels, centres, floor = model.labels_, model.cluster_centers_, None
-    else:
-        labels, centres = model.predict(X), model.means_
-        floor = float(np.quantile(model.score_samples(X), 0.01))
-        empty = np.flatnonzero(np.bincount(labels, minlength=k) == 0)
-        if len(empty):
-            raise TrainingError(
-                f"the Gaussian mixture left {len(empty)} of its k={k} components without "
-                f"customers: choose a smaller --k"
-            )
-    distances = np.sqrt(((X - centres[labels]) ** 2).sum(axis=1))
-    return pipeline, labels, distances, floor, final_fit
-
-
-def _compare(options: TrainOptions, X: np.ndarray, labels: np.ndarray, k: int) -> ComparisonResult:
-    return compare(
-        X,
+    labels: np.ndarray,
+    spec: SegmentationSpec,
+    names: Mapping[str, Mapping[str, str]] | None,
+    previous: PreviousModel | None,
+    lineage: Lineage,
+) -> Profile:
+    """Each segment in business words; names kept from the previous model where its id is."""
+    inherited = previous.lineage.names if previous else {}
+    inherited = {k: v for k, v in inherited.items() if int(k) in lineage.kept}
+    return profile_segments(
+        frame,
         labels,
-        k=k,
-        served=options.algorithm,
-        covariance_type=options.covariance_type,
-        n_init=DEFAULT_N_INIT,
-        random_state=options.random_state,
+        spec,
+        names,
+        segment_ids=lineage.segment_ids,
+        inherited=inherited,
+        applied=lineage.names,
     )
 
 
@@ -385,41 +259,6 @@ def _load(options: TrainOptions, spec: SegmentationSpec) -> Loaded:
 
     frame, used, result, recipe = table_for_training(Path(options.data), spec, options.as_of)
     return Loaded(frame, artifact.sha256_file(Path(options.data)), used, result, recipe)
-
-
-def _manifest(
-    options: TrainOptions,
-    spec: SegmentationSpec,
-    cleaning: CleanResult,
-    data_hash: str,
-    selection: Selection,
-    distances: np.ndarray,
-    labels: np.ndarray,
-) -> Manifest:
-    return Manifest(
-        format_version=artifact.FORMAT_VERSION,
-        created_at=datetime.now(UTC),
-        libraries=artifact.library_versions(),
-        spec=spec,
-        data=DataSummary(
-            source=Path(options.data).name,
-            fingerprint=data_hash,
-            rows_read=cleaning.rows_read,
-            rows_kept=cleaning.rows_kept,
-            rows_rejected=len(cleaning.rejected),
-            duplicates=cleaning.duplicates,
-            missing=cleaning.missing,
-            rejection_reasons=cleaning.reason_counts(),
-        ),
-        selection=selection,
-        n_clusters=selection.chosen_k,
-        n_init=options.model_n_init,
-        random_state=options.random_state,
-        distance_percentiles={},
-        has_report=options.report,
-        algorithm=options.algorithm,
-        covariance_type=options.covariance_type if options.algorithm == "gmm" else None,
-    )
 
 
 def _write_files(folder: Path, result: TrainResult, options: TrainOptions) -> None:
