@@ -114,8 +114,8 @@ def _salt_key(salt: str) -> bytes:
 
 def arm(campaign: str, customer_id: str, holdout: float, salt: str = "") -> str:
     """``"holdout"`` or ``"treatment"``: the keyed hash of (campaign, customer id)."""
-    prefix = campaign.encode() + _SEPARATOR
-    held = _in_holdout(prefix, customer_id.encode(), _threshold(holdout), _salt_key(salt))
+    state = _keyed_state(campaign, _salt_key(salt))
+    held = _in_holdout(state, customer_id.encode(), _threshold(holdout))
     return HOLDOUT if held else TREATMENT
 
 
@@ -124,24 +124,40 @@ def _threshold(holdout: float) -> int:
     return math.ceil(holdout * _SCALE)
 
 
-def _in_holdout(prefix: bytes, customer_id: bytes, threshold: int, key: bytes) -> bool:
-    digest = hashlib.blake2b(prefix + customer_id, digest_size=8, key=key).digest()
-    return int.from_bytes(digest, "big") < threshold
+def _keyed_state(campaign: str, key: bytes) -> Any:
+    """blake2b keyed with the salt, the campaign's name and the separator already hashed."""
+    return hashlib.blake2b(campaign.encode() + _SEPARATOR, digest_size=8, key=key)
+
+
+def _in_holdout(state: Any, customer_id: bytes, threshold: int) -> bool:
+    # A copy of the campaign's state, then the id: the same digest as hashing name + id
+    # under the key from scratch, without keying (a whole block) per customer.
+    digest = state.copy()
+    digest.update(customer_id)
+    return int.from_bytes(digest.digest(), "big") < threshold
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    """What the arm of one campaign needs, derived once per day."""
+    """What the arms of one campaign need, derived once per day: the keyed hash state and
+    the two answers (shared by every customer in an arm; answers are only serialised)."""
 
     campaign: Campaign
-    prefix: bytes
+    state: Any  # hashlib.blake2b
     threshold: int  # holdout iff hash < threshold
-    offer: str
+    holdout: dict[str, Any]
+    treatment: dict[str, Any]
 
     @classmethod
-    def of(cls, campaign: Campaign) -> _Prepared:
-        prefix = campaign.name.encode() + _SEPARATOR
-        return cls(campaign, prefix, _threshold(campaign.holdout), campaign.offer)
+    def of(cls, campaign: Campaign, key: bytes) -> _Prepared:
+        name = campaign.name
+        return cls(
+            campaign,
+            _keyed_state(name, key),
+            _threshold(campaign.holdout),
+            {"name": name, "arm": HOLDOUT, "offer": None},
+            {"name": name, "arm": TREATMENT, "offer": campaign.offer},
+        )
 
 
 @dataclass(frozen=True)
@@ -166,7 +182,7 @@ class CampaignBook:
     def _prepared(self, segment: int, day: date) -> tuple[_Prepared, ...]:
         cached = self._today
         if cached is None or cached[0] != day:
-            active = [_Prepared.of(c) for c in self.campaigns if c.active(day)]
+            active = [_Prepared.of(c, self._key) for c in self.campaigns if c.active(day)]
             targets = {s for p in active for s in p.campaign.segments}
             index = {s: tuple(p for p in active if s in p.campaign.segments) for s in targets}
             cached = (day, index)
@@ -175,14 +191,11 @@ class CampaignBook:
 
     def arms(self, segment: int, customer_id: str, day: date) -> list[dict[str, Any]]:
         """``[{name, arm, offer}]`` for one customer; a holdout answer has no offer."""
-        answers = []
-        encoded, key = customer_id.encode(), self._key
-        for p in self._prepared(segment, day):
-            if _in_holdout(p.prefix, encoded, p.threshold, key):
-                answers.append({"name": p.campaign.name, "arm": HOLDOUT, "offer": None})
-            else:
-                answers.append({"name": p.campaign.name, "arm": TREATMENT, "offer": p.offer})
-        return answers
+        encoded = customer_id.encode()
+        return [
+            p.holdout if _in_holdout(p.state, encoded, p.threshold) else p.treatment
+            for p in self._prepared(segment, day)
+        ]
 
     def column(self, segments: Sequence[int], ids: Sequence[str], day: date) -> list[str]:
         """Per customer, ``name=arm`` of each campaign, joined with ``;`` (batch files)."""
