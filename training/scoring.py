@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline
 from training.artifact import SEGMENT_COLUMN, Artifact, ArtifactError, read_cleaned
 from training.pipeline import model_step
 from training.scoring_models import CentroidModel, MixtureModel, from_estimator
-from training.scoring_row import RowScorer
+from training.scoring_row import MixtureRowScorer, RowInputs, RowScorer
 from training.spec import SegmentationSpec
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class Scorer:
     model: CentroidModel | MixtureModel
     log1p: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # (n_numeric,)
     # One customer in plain Python, set by verify() once it agrees bit-for-bit with numpy.
-    row: RowScorer | None = field(default=None, compare=False, repr=False)
+    row: RowScorer | MixtureRowScorer | None = field(default=None, compare=False, repr=False)
     # (n_clusters,) stable segment id of each fitted label (training.lineage); None: the label
     segment_ids: np.ndarray | None = None
 
@@ -233,7 +233,9 @@ class Scorer:
         return self._assign_arrays(columns)
 
     def _assign_row(
-        self, row: RowScorer, columns: Mapping[str, Sequence[object] | np.ndarray]
+        self,
+        row: RowScorer | MixtureRowScorer,
+        columns: Mapping[str, Sequence[object] | np.ndarray],
     ) -> Assignments:
         label, distance, confidence, atypical, imputed = row.assign(columns)
         return Assignments(
@@ -279,12 +281,11 @@ class Scorer:
 
     def _row_scorer(
         self, columns: Mapping[str, np.ndarray], rows: int = ROW_CHECKS
-    ) -> RowScorer | None:
+    ) -> RowScorer | MixtureRowScorer | None:
         """The plain-Python path for one customer, if it equals the numpy one on ``rows``."""
-        if not isinstance(self.model, CentroidModel) or self.log1p.any():
-            return None  # mixtures and log1p-transformed features: the numpy path only
-        model = self.model
-        row = RowScorer(
+        if self.log1p.any():
+            return None  # log1p-transformed features: the numpy path only
+        row = _row_model(self.model, RowInputs(
             numeric=self.numeric,
             fill_numeric=tuple(self.fill_numeric.tolist()),
             mean=tuple(self.mean.tolist()),
@@ -292,10 +293,9 @@ class Scorer:
             categorical=self.categorical,
             fill_categorical=self.fill_categorical,
             categories=self.categories,
-            centroids=tuple(map(tuple, model.centroids.tolist())),
-            centroid_sq=tuple(model.centroid_sq.tolist()),
-            p99=tuple(model.p99.tolist()),
-        )
+        ))  # fmt: skip
+        if row is None:
+            return None
         sample = {name: values[:rows] for name, values in columns.items()}
         arrays = self._assign_arrays(sample)
         for i in range(len(arrays.segment)):
@@ -311,6 +311,31 @@ class Scorer:
             if got != want:
                 return None
         return row
+
+
+def _row_model(
+    model: CentroidModel | MixtureModel, inputs: RowInputs
+) -> RowScorer | MixtureRowScorer | None:
+    """The model's arrays as Python floats for one row; None where there is no row path
+    (diagonal or spherical mixtures, and 8 or more components: numpy sums those pairwise)."""
+    if isinstance(model, CentroidModel):
+        centroids = tuple(map(tuple, model.centroids.tolist()))
+        return RowScorer(
+            inputs, centroids, tuple(model.centroid_sq.tolist()), tuple(model.p99.tolist())
+        )
+    if model.covariance_type not in ("full", "tied") or model.n_clusters >= 8:
+        return None
+    chol = model.precisions_cholesky
+    per_component = chol if model.covariance_type == "full" else [chol] * model.n_clusters
+    return MixtureRowScorer(
+        inputs,
+        means=tuple(map(tuple, model.means.tolist())),
+        chol=tuple(tuple(map(tuple, np.asarray(c).tolist())) for c in per_component),
+        chol_means=tuple(map(tuple, model.chol_means.tolist())),
+        log_det=tuple(model.log_det.tolist()),
+        log_weights=tuple(np.log(model.weights).tolist()),
+        floor=float(model.log_likelihood_floor),
+    )
 
 
 def load_scorer(artifact: Artifact) -> Scorer:

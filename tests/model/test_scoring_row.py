@@ -1,8 +1,10 @@
-"""One customer in plain Python gives bit-for-bit the numpy path's answer (K-Means only)."""
+"""One customer in plain Python gives bit-for-bit the numpy path's answer (K-Means, and
+full or tied Gaussian mixtures)."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,7 +13,8 @@ from hypothesis import strategies as st
 
 from training.artifact import load_artifact
 from training.scoring import Scorer, load_scorer
-from training.train import TrainResult
+from training.scoring_row import MixtureRowScorer, RowScorer
+from training.train import TrainOptions, TrainResult, train
 
 numbers = st.one_of(st.none(), st.just(math.nan), st.floats(0, 10000))
 genders = st.one_of(st.none(), st.just(math.nan), st.sampled_from(["Female", "Male"]))
@@ -47,8 +50,40 @@ def test_verified_kmeans_scorer_takes_the_row_path(classic_scorer: Scorer) -> No
     assert classic_scorer.row is not None
 
 
-def test_gaussian_mixture_keeps_the_numpy_path(gmm_model: TrainResult) -> None:
-    assert _verified(gmm_model).row is None
+@pytest.fixture(scope="module")
+def gmm_scorer(gmm_model: TrainResult) -> Scorer:
+    return _verified(gmm_model)
+
+
+def _mixture(classic_path: Path, folder: Path, covariance: str) -> Scorer:
+    options = TrainOptions(
+        data=classic_path, models_dir=folder, algorithm="gmm", k=4, report=False,
+        compare=False, covariance_type=covariance,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return _verified(train(options))
+
+
+def test_full_gaussian_mixture_takes_the_row_path(gmm_scorer: Scorer) -> None:
+    assert isinstance(gmm_scorer.row, MixtureRowScorer)
+
+
+@pytest.mark.parametrize(("covariance", "row_path"), [("tied", True), ("diag", False)])
+def test_tied_mixtures_take_the_row_path_and_diagonal_ones_numpy(
+    classic_path: Path, tmp_path: Path, covariance: str, row_path: bool
+) -> None:
+    scorer = _mixture(classic_path, tmp_path, covariance)
+    assert (scorer.row is not None) is row_path
+    if row_path:
+        _assert_same(scorer, {"annual_income": 61.5, "spending_score": None})
+        _assert_same(scorer, {"annual_income": 137.0, "spending_score": 1.0})
+
+
+@settings(max_examples=200, deadline=None)
+@given(income=numbers, spending=numbers)
+def test_mixture_row_path_equals_numpy_path(
+    gmm_scorer: Scorer, income: float | None, spending: float | None
+) -> None:
+    _assert_same(gmm_scorer, {"annual_income": income, "spending_score": spending})
 
 
 @settings(max_examples=200, deadline=None)
@@ -77,7 +112,7 @@ def test_row_path_with_one_hot_equals_numpy_path(
 def test_row_path_at_a_centre_has_zero_distance_and_full_confidence(
     classic_scorer: Scorer,
 ) -> None:
-    assert classic_scorer.row is not None
+    assert isinstance(classic_scorer.row, RowScorer)
     centre = classic_scorer.row.centroids[0]
     mean, scale = classic_scorer.mean, classic_scorer.scale
     income, spending = (np.asarray(centre) * scale + mean).tolist()
