@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import csv
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -133,18 +136,23 @@ def _chunks(
         raise DataError(f"cannot read {path}: {reason}") from None
 
 
-def _with_ragged(
-    rejected: pd.DataFrame, ragged: list[tuple[int, str]], columns: list[str]
-) -> pd.DataFrame:
+def _ragged_table(ragged: list[tuple[int, str]], columns: list[str]) -> pa.Table:
+    """Ragged rows as rejected rows: their number and reason (no values: none parsed)."""
+    return pa.table(
+        {
+            ROW_COLUMN: pa.array([row for row, _ in ragged], pa.int64()),
+            **{column: pa.nulls(len(ragged), pa.string()) for column in columns},
+            REASON_COLUMN: pa.array([reason for _, reason in ragged], pa.string()),
+        }
+    )
+
+
+def _with_ragged(rejected: pa.Table, ragged: list[tuple[int, str]], columns: list[str]) -> pa.Table:
     """The chunk's rejected rows and the ragged rows pyarrow skipped, by row number."""
     if not ragged:
         return rejected
-    rows = pd.DataFrame({ROW_COLUMN: [row for row, _ in ragged]})
-    for column in columns:
-        rows[column] = pd.Series([None] * len(ragged), dtype="string")
-    rows[REASON_COLUMN] = [reason for _, reason in ragged]
-    both = pd.concat([rejected, rows], ignore_index=True) if len(rejected) else rows
-    return both.sort_values(ROW_COLUMN, kind="stable").reset_index(drop=True)
+    both = pa.concat_tables([rejected, _ragged_table(ragged, columns)])
+    return both.take(pc.sort_indices(both[ROW_COLUMN]))  # a stable sort
 
 
 def _assignments(
@@ -157,21 +165,6 @@ def _assignments(
     }
 
 
-def _rejected_table(rejected: pd.DataFrame) -> pa.Table:
-    # Every chunk must give the same schema, empty or not: row numbers, then text.
-    return pa.table(
-        {
-            str(name): pa.array(
-                values.to_numpy(dtype=np.int64)
-                if name == ROW_COLUMN
-                else values.astype(object).where(values.notna(), None).to_numpy(),
-                pa.int64() if name == ROW_COLUMN else pa.string(),
-            )
-            for name, values in rejected.items()
-        }
-    )
-
-
 def assign_frame(
     frame: pd.DataFrame | pa.RecordBatch,
     spec: SegmentationSpec,
@@ -182,11 +175,11 @@ def assign_frame(
     *,
     campaigns: CampaignBook | None = None,
     day: date | None = None,
-) -> tuple[pa.Table, pd.DataFrame, tuple[str, ...]]:
+) -> tuple[pa.Table, pa.Table, tuple[str, ...]]:
     """Check and assign rows of text columns: (assignments, rejected rows, absent columns).
 
-    In an Arrow batch (a CSV chunk) the valid rows are checked and read as columns; only
-    the others go through clean(), which gives the reasons (:mod:`training.batch_columns`).
+    An Arrow batch of text (a CSV chunk) is read as columns with clean()'s rules and
+    words (:mod:`training.batch_columns`); a frame (Parquet, Dask) goes through clean().
 
     ``source_rows`` are the rows' numbers in their file; with ``campaigns``, a
     ``campaigns`` column for ``day`` (see :func:`assign_file`). The Dask engine calls this
@@ -226,21 +219,50 @@ def assign_chunks(
 ) -> Iterator[AssignedChunk]:
     """Clean and assign a file chunk by chunk (:func:`assign_file`; a CSV on Dask)."""
     ragged = RaggedRows()
-    parsed, columns, absent, done, total = 0, list[str](), tuple[str, ...](), 0, 0
-    for frame, done, total in _chunks(path, chunk_rows, ragged):
+    parsed, last, columns, absent, done, total = 0, 0, list[str](), tuple[str, ...](), 0, 0
+    for frame, done, total in _read_ahead(_chunks(path, chunk_rows, ragged)):
         source_rows = ragged.source_rows(parsed + 1, len(frame))
         table, rejected, absent = assign_frame(
             frame, spec, scorer, names, version, source_rows, campaigns=campaigns, day=day
         )
         header = frame.schema.names if isinstance(frame, pa.RecordBatch) else frame.columns
         columns = list(map(str, header))
-        rejected = _with_ragged(rejected, ragged.drain(), columns)
+        last = int(source_rows[-1]) if len(frame) else last  # the reader may be further on
+        rejected = _with_ragged(rejected, ragged.drain(upto=last), columns)
         parsed += len(frame)
-        rows = parsed + len(ragged.rows)
-        yield AssignedChunk(table, _rejected_table(rejected), rows, done, total, absent)
+        rows = parsed + ragged.count(upto=last)
+        yield AssignedChunk(table, rejected, rows, done, total, absent)
     if leftover := ragged.drain():  # ragged rows after the last parsed one
-        rejected = _rejected_table(_with_ragged(pd.DataFrame(), leftover, columns))
-        yield AssignedChunk(None, rejected, parsed + len(ragged.rows), done, total, absent)
+        rejected = _ragged_table(leftover, columns)
+        yield AssignedChunk(None, rejected, parsed + ragged.count(), done, total, absent)
+
+
+_T = TypeVar("_T")
+
+
+def _read_ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """``items``, the next one read on another thread meanwhile (pyarrow parses a CSV
+    block without the GIL, while this thread checks and scores the one before)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segments-read")
+    end = object()
+    try:
+        ahead = pool.submit(next, items, end)
+        while (item := ahead.result()) is not end:
+            ahead = pool.submit(next, items, end)
+            yield cast(_T, item)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+
+
+def _sync(path: Path, sync: Callable[[int], None]) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        sync(fd)
+    finally:
+        os.close(fd)
 
 
 class _Writer:
@@ -262,6 +284,7 @@ class _Writer:
             kind = pq.ParquetWriter if self.kind == "parquet" else pacsv.CSVWriter
             self._writer = kind(self.tmp, table.schema)
         self._writer.write_table(table)
+        _sync(self.tmp, os.fdatasync)  # as it goes: little is left for close() to wait for
 
     def close(self, *, keep: bool) -> None:
         """Close; with ``keep``, fsync and rename into place, else (or on failure) remove."""
@@ -269,14 +292,43 @@ class _Writer:
             if self._writer is not None:
                 self._writer.close()
             if keep:
-                fd = os.open(self.tmp, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                _sync(self.tmp, os.fsync)
                 os.replace(self.tmp, self.path)
         finally:
             self.tmp.unlink(missing_ok=True)
+
+
+def _tally(result: BatchResult, counts: np.ndarray, table: pa.Table) -> None:
+    """Add one chunk's answers to the run's counts (``counts``: rows per segment id)."""
+    result.rows_assigned += table.num_rows
+    result.atypical += pc.sum(table["atypical"], min_count=0).as_py()
+    result.imputed += pc.sum(pc.not_equal(table["imputed"], ""), min_count=0).as_py()
+    counts += np.bincount(table["segment_id"].to_numpy(), minlength=len(counts))
+
+
+class _WriteBehind:
+    """Writes on one background thread, at most ``depth`` tables behind: Arrow's writers
+    let go of the GIL, so the next chunk is read and scored meanwhile. In order; the
+    first error is raised by the next :meth:`write` or by :meth:`finish`."""
+
+    def __init__(self, depth: int = 2) -> None:
+        self.depth = depth
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segments-write")
+        self._pending: deque[Future[None]] = deque()
+
+    def write(self, writer: _Writer, table: pa.Table) -> None:
+        while len(self._pending) >= self.depth:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(writer.write, table))
+
+    def finish(self) -> None:
+        """Wait for every write; raise the first error."""
+        while self._pending:
+            self._pending.popleft().result()
+
+    def stop(self) -> None:
+        """Drop the writes not started, wait for the one running (errors are not raised)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def assign_file(
@@ -317,14 +369,14 @@ def assign_file(
     writer = _Writer(output_path)
     rejects = _Writer(rejected_path(output_path))
     artifact = load_artifact(models_dir, model_version)
-    scorer = load_scorer(artifact)
+    scorer = load_scorer(artifact, one_row=False)  # chunks of many rows
     spec = artifact.spec
     names = artifact.profile.names_by_id
     if campaigns is not None:
         campaigns.check_targets(artifact.profile.segment_ids, artifact.version)
     result = BatchResult(artifact.version, output_path, rejects.path)
     counts = np.zeros(len(names), dtype=np.int64)
-    ok = False
+    ok, behind = False, _WriteBehind()
     try:
         for chunk in assign_chunks(
             input_path,
@@ -336,23 +388,21 @@ def assign_file(
             campaigns=campaigns,
             day=day or utc_today(),
         ):
-            rejects.write(chunk.rejected)
+            behind.write(rejects, chunk.rejected)
             result.rows_read, result.absent = chunk.rows_read, chunk.absent
             result.rows_rejected += chunk.rejected.num_rows
             if (table := chunk.table) is None:
                 continue
-            writer.write(table)
-            result.rows_assigned += table.num_rows
-            result.atypical += int(np.count_nonzero(table["atypical"].to_numpy()))
-            imputed = table["imputed"].to_numpy(zero_copy_only=False)
-            result.imputed += int(np.count_nonzero(imputed != ""))
-            counts += np.bincount(table["segment_id"].to_numpy(), minlength=len(names))
+            behind.write(writer, table)
+            _tally(result, counts, table)
             if on_progress is not None:
                 on_progress(chunk.done, chunk.total)
+        behind.finish()
         if not writer.started:
             raise DataError(f"{input_path}: no rows to assign")
         ok = True
     finally:
+        behind.stop()
         try:
             writer.close(keep=ok)
         finally:

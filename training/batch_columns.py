@@ -1,10 +1,12 @@
-"""A CSV chunk of ``segments assign`` checked as columns: the fast path of the batch CLI.
+"""A CSV chunk of ``segments assign`` read as Arrow columns: the fast path of the batch CLI.
 
-The chunk's text columns are mapped by header aliases, typed with Arrow and checked per row
-with :func:`training.columns.row_validity` (the check of ``/assign/batch``). A row is taken
-here only when it is valid and reads exactly as :func:`training.data.clean` would read it
-(plain numbers, no blank padding around an id); the other rows go through ``clean()``,
-which assigns what it can read and gives every rejected row its reason.
+:func:`training.data.clean` reads each distinct value of a column once; so does this, with
+the same rules, but keeps the rows in Arrow and numpy: ids are stripped of what
+``str.strip`` strips and measured by Arrow, each column's distinct values
+(``dictionary_encode``) are read once (plain numbers by Arrow's cast, any other text by
+clean()'s own :func:`training.data.value_parser`) and taken back to their rows. No Python
+runs per valid row. Only the rows with a problem go through ``clean()``, which gives each
+its reason in its words.
 """
 
 from __future__ import annotations
@@ -17,23 +19,29 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from training.columns import row_validity
-from training.data import ROW_COLUMN, clean
-from training.spec import SegmentationSpec, normalise_header
+from training.data import REASON_COLUMN, ROW_COLUMN, clean, row_reasons, value_parser
+from training.spec import FeatureSpec, SegmentationSpec, normalise_header
 
-__all__ = ["ChunkColumns", "chunk_columns", "read_chunk"]
+__all__ = ["ChunkColumns", "chunk_columns", "read_chunk", "rejected_table"]
 
 # What Arrow's cast and Python's float() read alike: no blanks, no "_", no nan/inf words.
 _PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+# Every character for which str.isspace() holds: what clean()'s str.strip() removes.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 @dataclass(frozen=True)
 class ChunkColumns:
-    """The rows of a chunk taken by the fast path (``valid``), their ids and columns."""
+    """Every row of a chunk as clean() reads it; ``valid`` where clean() keeps the row,
+    ``reasons`` of the others (clean()'s words), in order."""
 
     valid: np.ndarray  # (n_rows,) bool
-    ids: list[str | None]  # every row's (meaningful where valid)
-    values: dict[str, np.ndarray | list[str | None]]  # every row's
+    ids: pa.Array  # (n_rows,) stripped (meaningful where valid)
+    values: dict[str, np.ndarray]  # per feature (n_rows,): float64 (NaN) or object (None)
+    reasons: np.ndarray  # (n_rows - valid.sum(),) object
     absent: tuple[str, ...]  # feature columns not in the file
 
 
@@ -53,43 +61,81 @@ def _by_name(batch: pa.RecordBatch, spec: SegmentationSpec) -> dict[str, pa.Arra
     return found if spec.id.name in found and cluster & found.keys() else None
 
 
-def _blank_as_null(column: pa.Array) -> pa.Array:
-    return pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+def _read_distinct(uniques: pa.Array, feature: FeatureSpec) -> tuple[np.ndarray, np.ndarray]:
+    """(value, reason) of each distinct cell as clean() reads it (missing: NaN or None;
+    reason '' when fine): plain numbers by one cast, any other text by clean()'s parser."""
+    numeric = feature.kind == "numeric"
+    n = len(uniques)
+    values = np.full(n, np.nan) if numeric else np.full(n, None, dtype=object)
+    why = np.full(n, "", dtype=object)
+    todo = ~np.asarray(pc.equal(uniques, "").to_numpy(zero_copy_only=False))  # "": missing
+    if numeric:
+        plain = pc.match_substring_regex(uniques, _PLAIN_NUMBER).to_numpy(zero_copy_only=False)
+        cast = pc.cast(pc.if_else(plain, uniques, pa.scalar(None, pa.string())), pa.float64())
+        read = cast.to_numpy(zero_copy_only=False)
+        with np.errstate(invalid="ignore"):  # the parser's bounds, on the whole column
+            inside = plain & np.isfinite(read)
+            inside &= ~(read < feature.min) if feature.min is not None else True
+            inside &= ~(read > feature.max) if feature.max is not None else True
+        values[inside] = read[inside]
+        todo &= ~inside  # the parser names the problem of the others
+    parse = value_parser(feature)
+    for i in np.flatnonzero(todo):  # " 85", "abc", 101, categories: a handful a column
+        value, why[i] = parse(str(uniques[i].as_py()).strip())
+        if not why[i] and value == value:  # NaN: missing, as values holds it
+            values[i] = value
+    return values, why
 
 
-def _numeric(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(values, plain): values as floats (NaN: missing or not plain), and where plain."""
-    column = _blank_as_null(column)
-    plain = pc.fill_null(pc.match_substring_regex(column, _PLAIN_NUMBER), True)
-    kept = pc.if_else(plain, column, pa.scalar(None, pa.string()))
-    values = pc.cast(kept, pa.float64()).to_numpy(zero_copy_only=False)
-    return values, plain.to_numpy(zero_copy_only=False)
+def _read_column(
+    column: pa.Array, feature: FeatureSpec
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(values per row, code per row, reason per code): each distinct cell read once."""
+    encoded = pc.dictionary_encode(column)
+    values, why = _read_distinct(encoded.dictionary, feature)
+    missing = np.nan if feature.kind == "numeric" else None
+    values = np.append(values, np.array([missing], dtype=values.dtype))  # the null cell
+    codes = pc.fill_null(encoded.indices, len(why)).to_numpy(zero_copy_only=False)
+    return values[codes], codes, np.append(why, "")
 
 
 def chunk_columns(batch: pa.RecordBatch, spec: SegmentationSpec) -> ChunkColumns | None:
-    """The chunk (text columns) checked per row; None when its headers need ``clean()``."""
+    """The chunk (text columns) read as clean() reads it; None when its headers need
+    ``clean()`` (which names the problem)."""
     if not all(pa.types.is_string(t) for t in batch.schema.types):
         return None
     found = _by_name(batch, spec)
     if found is None:
         return None
-    ids = found[spec.id.name]
-    stripped = pc.fill_null(pc.equal(ids, pc.utf8_trim_whitespace(ids)), False)
-    plain = stripped.to_numpy(zero_copy_only=False)  # clean() strips ids
-    columns: dict[str, object] = {}
+    n = batch.num_rows
+    ids = pc.utf8_trim(found[spec.id.name], characters=WHITESPACE)
+    lengths = pc.fill_null(pc.utf8_length(ids), 0).to_numpy(zero_copy_only=False)
+    valid = (lengths > 0) & (lengths <= spec.id.max_length)
+    present = np.zeros(n, dtype=bool)
+    values: dict[str, np.ndarray] = {}
+    why: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for feature in spec.features:
         column = found.get(feature.name)
         if column is None:
+            missing = np.nan if feature.kind == "numeric" else None
+            values[feature.name] = np.full(n, missing, dtype=_dtype(feature))
             continue
-        if feature.kind == "numeric":
-            columns[feature.name], readable = _numeric(column)
-            plain &= readable
-        else:
-            columns[feature.name] = _blank_as_null(column).to_pylist()
-    id_list = ids.to_pylist()
-    valid, values = row_validity(spec, id_list, columns)
+        values[feature.name], codes, reasons = _read_column(column, feature)
+        valid &= (reasons == "")[codes]
+        why[feature.name] = codes, reasons
+        if feature.role == "cluster":
+            present |= ~pd.isna(values[feature.name])
+    valid &= present
+    bad = np.flatnonzero(~valid)
+    reasons = row_reasons(
+        spec, lengths[bad], {name: r[c[bad]] for name, (c, r) in why.items()}, ~present[bad]
+    )
     absent = tuple(f.name for f in spec.features if f.name not in found)
-    return ChunkColumns(valid & plain, id_list, values, absent)
+    return ChunkColumns(valid, ids, values, reasons, absent)
+
+
+def _dtype(feature: FeatureSpec) -> type:
+    return np.float64 if feature.kind == "numeric" else object
 
 
 def _clean_chunk(
@@ -103,43 +149,44 @@ def _clean_chunk(
     return result.cleaned, rejected, result.absent
 
 
+def rejected_table(rejected: pd.DataFrame) -> pa.Table:
+    """clean()'s rejected rows as the table every chunk gives, empty or not: the row
+    numbers, then every column as text."""
+    return pa.table(
+        {
+            str(name): pa.array(
+                values.to_numpy(dtype=np.int64)
+                if name == ROW_COLUMN
+                else values.astype(object).where(values.notna(), None).to_numpy(),
+                pa.int64() if name == ROW_COLUMN else pa.string(),
+            )
+            for name, values in rejected.items()
+        }
+    )
+
+
 def read_chunk(
     chunk: pd.DataFrame | pa.RecordBatch, spec: SegmentationSpec, source_rows: np.ndarray
-) -> tuple[pa.Array, dict[str, Any], pd.DataFrame, tuple[str, ...]]:
-    """(ids, feature columns, rejected rows, absent columns) of one chunk, in file order:
-    rows checked as columns where valid, the others through clean() (which gives reasons)."""
+) -> tuple[pa.Array, dict[str, Any], pa.Table, tuple[str, ...]]:
+    """(ids, feature columns, rejected rows, absent columns) of one chunk, in file order.
+
+    A CSV chunk is read as columns (:func:`chunk_columns`), its rejected rows kept as
+    read; a Parquet or Dask frame, or a chunk whose headers need a word, goes through
+    clean()."""
     fast = chunk_columns(chunk, spec) if isinstance(chunk, pa.RecordBatch) else None
     if fast is None:
         frame = chunk.to_pandas() if isinstance(chunk, pa.RecordBatch) else chunk
         cleaned, rejected, absent = _clean_chunk(frame, spec, source_rows)
-        ids = cleaned[spec.id.name].to_numpy(dtype=object)
-        return pa.array(ids, pa.string()), _features(cleaned, spec), rejected, tuple(absent)
-    rows = np.flatnonzero(fast.valid)
-    ids = np.asarray(fast.ids, dtype=object)[rows]
-    columns: dict[str, np.ndarray] = {
-        name: np.asarray(v, dtype=_dtype(v))[rows] for name, v in fast.values.items()
-    }
-    slow = np.flatnonzero(~fast.valid)
+        ids = pa.array(cleaned[spec.id.name].to_numpy(dtype=object), pa.string())
+        return ids, _features(cleaned, spec), rejected_table(rejected), tuple(absent)
     assert isinstance(chunk, pa.RecordBatch)
-    cleaned, rejected, _ = _clean_chunk(
-        chunk.take(pa.array(slow)).to_pandas(), spec, source_rows[slow]
-    )
-    if len(cleaned):  # rows clean() reads that the fast path left to it (e.g. " 85")
-        local = rejected[ROW_COLUMN].to_numpy(dtype=np.int64)  # renumbered: find by source
-        kept = slow[~np.isin(source_rows[slow], local)]
-        order = np.argsort(np.concatenate([rows, kept]), kind="stable")
-        ids = np.concatenate([ids, cleaned[spec.id.name].to_numpy(dtype=object)])[order]
-        more = _features(cleaned, spec)
-        columns = {n: np.concatenate([v, more[n]])[order] for n, v in columns.items()}
-    return pa.array(ids, pa.string()), columns, rejected, fast.absent
-
-
-def _dtype(values: object) -> type:
-    return np.float64 if isinstance(values, np.ndarray) else object
+    rows, bad = np.flatnonzero(fast.valid), np.flatnonzero(~fast.valid)
+    columns = {name: values[rows] for name, values in fast.values.items()}
+    raw = pa.Table.from_batches([chunk.take(pa.array(bad))])
+    rejected = raw.add_column(0, ROW_COLUMN, pa.array(source_rows[bad], pa.int64()))
+    rejected = rejected.append_column(REASON_COLUMN, pa.array(fast.reasons, pa.string()))
+    return fast.ids.take(pa.array(rows)), columns, rejected, fast.absent
 
 
 def _features(cleaned: pd.DataFrame, spec: SegmentationSpec) -> dict[str, np.ndarray]:
-    return {
-        f.name: cleaned[f.name].to_numpy(dtype=np.float64 if f.kind == "numeric" else object)
-        for f in spec.features
-    }
+    return {f.name: cleaned[f.name].to_numpy(dtype=_dtype(f)) for f in spec.features}

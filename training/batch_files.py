@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import bisect
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,17 +84,20 @@ class RaggedRows:
     """pyarrow's ``invalid_row_handler``: skip a ragged row, remember where and why.
 
     pyarrow numbers rows from 1 with the header as row 1 (with ``use_threads=False``), so a
-    data row's number in the file (``source_row``) is that number - 1.
+    data row's number in the file (``source_row``) is that number - 1. The reader may run
+    ahead on another thread (:func:`training.batch.assign_chunks`), hence the lock.
     """
 
     rows: list[int] = field(default_factory=list)  # every ragged data row seen, sorted
     pending: list[tuple[int, str]] = field(default_factory=list)  # not yet written
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __call__(self, row: Any) -> str:
         number = (row.number or 1) - 1
         reason = f"row has {row.actual_columns} fields, expected {row.expected_columns}"
-        self.rows.insert(int(np.searchsorted(self.rows, number)), number)
-        self.pending.append((number, reason))
+        with self.lock:
+            self.rows.insert(bisect.bisect(self.rows, number), number)
+            bisect.insort(self.pending, (number, reason), key=_number)
         return "skip"
 
     def source_rows(self, first: int, n: int) -> np.ndarray:
@@ -102,9 +107,27 @@ class RaggedRows:
         < ..., that count is how many s_j - j are <= q.
         """
         parsed = np.arange(first, first + n, dtype=np.int64)
-        shifted = np.asarray(self.rows, dtype=np.int64) - np.arange(len(self.rows))
+        with self.lock:
+            ragged = np.asarray(self.rows, dtype=np.int64)
+        shifted = ragged - np.arange(len(ragged))
         return parsed + np.searchsorted(shifted, parsed, side="right")
 
-    def drain(self) -> list[tuple[int, str]]:
-        pending, self.pending = self.pending, []
-        return pending
+    def count(self, upto: int | None = None) -> int:
+        """How many ragged rows were seen (those up to row ``upto``, if given)."""
+        with self.lock:
+            return len(self.rows) if upto is None else bisect.bisect(self.rows, upto)
+
+    def drain(self, upto: int | None = None) -> list[tuple[int, str]]:
+        """The ragged rows not drained yet (those up to row ``upto``, if given), in order."""
+        with self.lock:
+            cut = (
+                len(self.pending)
+                if upto is None
+                else bisect.bisect(self.pending, upto, key=_number)
+            )
+            drained, self.pending = self.pending[:cut], self.pending[cut:]
+        return drained
+
+
+def _number(ragged: tuple[int, str]) -> int:
+    return ragged[0]

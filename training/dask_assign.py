@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from training.artifact import load_artifact
-from training.batch import BatchResult, _rejected_table, assign_chunks, assign_frame
+from training.batch import BatchResult, assign_chunks, assign_frame
 from training.campaigns import CampaignBook, utc_today
 from training.dask_engine import (
     ROWS_PER_PARTITION,
@@ -80,7 +80,7 @@ def _assigned(number: int, piece: Piece, job: _Job) -> tuple[list[pa.Table], lis
             frame, job.spec, job.scorer, list(job.names), job.version, rows,
             campaigns=job.campaigns, day=job.day,
         )  # fmt: skip
-        return [table], [_rejected_table(rejected)], len(frame)
+        return [table], [rejected], len(frame)
     chunks = list(  # a CSV: the single path's own loop (chunked, ragged rows rejected)
         assign_chunks(
             Path(piece.path), job.spec, job.scorer, list(job.names), job.version,

@@ -8,7 +8,7 @@ kept (counted here, imputed inside the fitted pipeline).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +20,15 @@ import pyarrow.parquet as pq
 
 from training.spec import FeatureSpec, SegmentationSpec, normalise_header
 
-__all__ = ["CleanResult", "DataError", "as_text", "clean", "load_table"]
+__all__ = [
+    "CleanResult",
+    "DataError",
+    "as_text",
+    "clean",
+    "load_table",
+    "row_reasons",
+    "value_parser",
+]
 
 ROW_COLUMN = "source_row"
 CSV_SUFFIXES = frozenset({".csv", ".txt"})
@@ -191,6 +199,43 @@ def _categorical_parser(feature: FeatureSpec) -> Callable[[str], tuple[object, s
     return parse
 
 
+def value_parser(feature: FeatureSpec) -> Callable[[str], tuple[object, str]]:
+    """How :func:`clean` reads one stripped cell of ``feature``: (value, reason or '')."""
+    return _numeric_parser(feature) if feature.kind == "numeric" else _categorical_parser(feature)
+
+
+def row_reasons(
+    spec: SegmentationSpec,
+    id_lengths: np.ndarray,
+    why: Mapping[str, np.ndarray],
+    no_cluster: np.ndarray,
+) -> np.ndarray:
+    """Per row, why :func:`clean` rejects it ('' where it keeps it, repeated ids aside).
+
+    Parameters
+    ----------
+    id_lengths : ndarray of shape (n_rows,)
+        Characters of the stripped id; 0 where it is missing.
+    why : mapping of feature name to ndarray of shape (n_rows,)
+        The reason :func:`value_parser` gave each row's value ('' when it is fine); a
+        feature may be left out (an absent column: missing everywhere, no reason).
+    no_cluster : ndarray of shape (n_rows,)
+        Where no cluster feature has a value.
+    """
+    reasons = np.full(len(id_lengths), "", dtype=object)
+    reasons[id_lengths == 0] = f"{spec.id.name}: missing"
+    most = spec.id.max_length
+    reasons[id_lengths > most] = f"{spec.id.name}: longer than {most} characters"
+    for feature in spec.features:
+        if (reason := why.get(feature.name)) is not None:
+            bad = reason != ""
+            both = reasons[bad] + "; " + reason[bad]
+            reasons[bad] = np.where(reasons[bad] == "", reason[bad], both)
+    cluster = ", ".join(f.name for f in spec.cluster_features)
+    reasons[no_cluster & (reasons == "")] = f"no cluster feature present: {cluster}"
+    return reasons
+
+
 def clean(
     frame: pd.DataFrame,
     spec: SegmentationSpec,
@@ -213,25 +258,16 @@ def clean(
     raw, absent = _map_headers(frame, spec, impute_absent)
     n = len(raw)
     columns: dict[str, np.ndarray] = {}
-    reasons = np.full(n, "", dtype=object)
-
     ids = raw[spec.id.name].astype("string").str.strip()
-    missing_id = (ids.isna() | (ids == "")).to_numpy(dtype=bool)
-    reasons[missing_id] = f"{spec.id.name}: missing"
-    too_long = (ids.str.len() > spec.id.max_length).fillna(False).to_numpy(dtype=bool)
-    reasons[too_long] = f"{spec.id.name}: longer than {spec.id.max_length} characters"
+    lengths = ids.str.len().fillna(0).to_numpy(dtype=np.int64)
     columns[spec.id.name] = ids.astype(object).where(ids.notna(), None).to_numpy()
-
+    why: dict[str, np.ndarray] = {}
     for feature in spec.features:
-        parser = _numeric_parser if feature.kind == "numeric" else _categorical_parser
-        values, why = _by_unique(raw[feature.name], parser(feature))
+        values, why[feature.name] = _by_unique(raw[feature.name], value_parser(feature))
         columns[feature.name] = values.astype(np.float64) if feature.kind == "numeric" else values
-        bad = why != ""
-        reasons[bad] = np.where(reasons[bad] == "", why[bad], reasons[bad] + "; " + why[bad])
-
     cluster = [f.name for f in spec.cluster_features]
-    no_cluster = np.all([pd.isna(columns[name]) for name in cluster], axis=0) & (reasons == "")
-    reasons[no_cluster] = "no cluster feature present: " + ", ".join(cluster)
+    no_cluster = np.all([pd.isna(columns[name]) for name in cluster], axis=0)
+    reasons = row_reasons(spec, lengths, why, np.broadcast_to(no_cluster, n))
 
     duplicates = (
         _reject_duplicates(columns[spec.id.name], reasons, spec) if reject_duplicates else 0

@@ -111,8 +111,24 @@ class Assignments:
             "distance": pa.array(self.distance, pa.float64()),
             "confidence": pa.array(self.confidence, pa.float64()),
             "atypical": pa.array(self.atypical, pa.bool_()),
-            "imputed": pa.array([";".join(f) for f in self.imputed_lists()], pa.string()),
+            "imputed": self._imputed_text(),
         }
+
+    def _imputed_text(self) -> pa.Array:
+        """Per row, the imputed fields joined with ``;``: each combination joined once."""
+        import pyarrow as pa
+
+        names = list(self.imputed)
+        if len(names) > 20:  # over 2**20 combinations to count: join row by row
+            return pa.array([";".join(f) for f in self.imputed_lists()], pa.string())
+        code = np.zeros(len(self.segment), dtype=np.int64)  # bit i: names[i] was imputed
+        for bit, mask in enumerate(self.imputed.values()):
+            code |= np.asarray(mask, dtype=np.int64) << bit
+        combos = np.flatnonzero(np.bincount(code, minlength=1))  # the codes that occur
+        lookup = np.zeros(1 << len(names), dtype=np.int64)
+        lookup[combos] = np.arange(len(combos))
+        labels = [";".join(n for bit, n in enumerate(names) if c >> bit & 1) for c in combos]
+        return pa.array(labels, pa.string()).take(pa.array(lookup[code]))
 
 
 @dataclass(frozen=True)
@@ -262,8 +278,9 @@ class Scorer:
         """The stable segment id of one fitted label."""
         return label if self.segment_ids is None else int(self.segment_ids[label])
 
-    def verify(self, pipeline: Pipeline, frame: pd.DataFrame) -> None:
-        """Refuse the model unless :meth:`assign` equals ``pipeline.predict`` on ``frame``."""
+    def verify(self, pipeline: Pipeline, frame: pd.DataFrame, *, one_row: bool = True) -> None:
+        """Refuse the model unless :meth:`assign` equals ``pipeline.predict`` on ``frame``;
+        with ``one_row``, then check and set the plain-Python path for single customers."""
         expected = pipeline.predict(frame)
         if self.segment_ids is not None:
             expected = self.segment_ids[expected]
@@ -277,7 +294,8 @@ class Scorer:
             raise ArtifactError(
                 f"scorer disagrees with Pipeline.predict on {mismatched} of {len(frame)} rows"
             )
-        object.__setattr__(self, "row", self._row_scorer(columns))  # frozen: set once, here
+        if one_row:
+            object.__setattr__(self, "row", self._row_scorer(columns))  # frozen: set once, here
 
     def _row_scorer(
         self, columns: Mapping[str, np.ndarray], rows: int = ROW_CHECKS
@@ -338,8 +356,12 @@ def _row_model(
     )
 
 
-def load_scorer(artifact: Artifact) -> Scorer:
-    """Build the scorer of a loaded artifact and check it against ``Pipeline.predict``."""
+def load_scorer(artifact: Artifact, *, one_row: bool = True) -> Scorer:
+    """Build the scorer of a loaded artifact and check it against ``Pipeline.predict``.
+
+    ``one_row=False`` (a batch of files) skips the single-customer path and its check:
+    every call then takes the numpy path, whose answers that path equals."""
     scorer = Scorer.from_artifact(artifact)
-    scorer.verify(artifact.pipeline, read_cleaned(artifact).drop(columns=SEGMENT_COLUMN))
+    frame = read_cleaned(artifact).drop(columns=SEGMENT_COLUMN)
+    scorer.verify(artifact.pipeline, frame, one_row=one_row)
     return scorer
