@@ -284,7 +284,6 @@ class _Writer:
             kind = pq.ParquetWriter if self.kind == "parquet" else pacsv.CSVWriter
             self._writer = kind(self.tmp, table.schema)
         self._writer.write_table(table)
-        _sync(self.tmp, os.fdatasync)  # as it goes: little is left for close() to wait for
 
     def close(self, *, keep: bool) -> None:
         """Close; with ``keep``, fsync and rename into place, else (or on failure) remove."""
@@ -307,28 +306,38 @@ def _tally(result: BatchResult, counts: np.ndarray, table: pa.Table) -> None:
 
 
 class _WriteBehind:
-    """Writes on one background thread, at most ``depth`` tables behind: Arrow's writers
-    let go of the GIL, so the next chunk is read and scored meanwhile. In order; the
-    first error is raised by the next :meth:`write` or by :meth:`finish`."""
+    """Writes on a background thread, at most ``depth`` tables behind: Arrow's writers let
+    go of the GIL, so the next chunk is read and scored meanwhile. In order; the first
+    error is raised by the next :meth:`write` or by :meth:`finish`. Each file is flushed
+    to disk as it grows, on a third thread (which mostly waits for the disk), so that the
+    fsync before the rename has little left to wait for."""
 
     def __init__(self, depth: int = 2) -> None:
         self.depth = depth
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segments-write")
+        self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segments-sync")
         self._pending: deque[Future[None]] = deque()
+        self._flushes: deque[Future[None]] = deque()
 
     def write(self, writer: _Writer, table: pa.Table) -> None:
         while len(self._pending) >= self.depth:
             self._pending.popleft().result()
-        self._pending.append(self._pool.submit(writer.write, table))
+        self._pending.append(self._pool.submit(self._write, writer, table))
+
+    def _write(self, writer: _Writer, table: pa.Table) -> None:
+        writer.write(table)
+        self._flushes.append(self._flusher.submit(_sync, writer.tmp, os.fdatasync))
 
     def finish(self) -> None:
-        """Wait for every write; raise the first error."""
-        while self._pending:
-            self._pending.popleft().result()
+        """Wait for every write and flush; raise the first error."""
+        for pending in (self._pending, self._flushes):
+            while pending:
+                pending.popleft().result()
 
     def stop(self) -> None:
         """Drop the writes not started, wait for the one running (errors are not raised)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        for pool in (self._pool, self._flusher):
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def assign_file(

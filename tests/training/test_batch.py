@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from training.artifact import ArtifactError
 from training.batch import BatchResult, assign_file, rejected_path
 from training.data import DataError
+from training.sample import generate_customers
 from training.train import TrainResult
 
 HEADER = "CustomerID,Genre,Age,Annual Income (k$),Spending Score (1-100)\n"
@@ -129,3 +131,56 @@ def test_assign_file_output_type(
 def test_assign_file_unknown_model(customers: Path, tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="LATEST not found: no model has been published yet"):
         assign_file(customers, tmp_path / "out.csv", tmp_path)
+
+
+def _big_csv(path: Path, ragged_at: list[int] = []) -> tuple[Path, int]:  # noqa: B006
+    """A generated file of 2.8 MB (three chunks of 1 MB at least), with ragged rows at those
+    row numbers."""
+    lines = generate_customers(120_000, seed=2, dirty=True).to_csv(index=False).splitlines()
+    body = lines[1:]
+    for row in sorted(ragged_at):
+        body.insert(row - 1, f"R{row},Male,30")
+    path.write_text("\n".join([lines[0], *body]) + "\n")
+    return path, len(body)
+
+
+def test_assign_file_numbers_ragged_rows_across_chunks(
+    classic_model: TrainResult, tmp_path: Path
+) -> None:
+    ragged_at = [1, 2, 40_000, 40_001, 52_345, 99_999, 120_007]  # the last: the file's last
+    source, n_rows = _big_csv(tmp_path / "ragged.csv", ragged_at)
+    plain, _ = _big_csv(tmp_path / "plain.csv")
+    seen: list[tuple[int, int]] = []
+    result = _assign(
+        classic_model, source, tmp_path / "r.csv", chunk_rows=1000,
+        on_progress=lambda *p: seen.append(p),
+    )  # fmt: skip
+    expected = _assign(classic_model, plain, tmp_path / "p.csv")
+    assert len(seen) >= 3  # chunks
+    assert (result.rows_read, result.rows_assigned) == (n_rows, expected.rows_assigned)
+    assert result.rows_rejected == expected.rows_rejected + len(ragged_at)
+    assert (tmp_path / "r.csv").read_bytes() == (tmp_path / "p.csv").read_bytes()
+    rejected = pd.read_csv(tmp_path / "r.rejected.csv", dtype=str, keep_default_na=False)
+    rows = rejected["source_row"].astype(int)
+    assert rows.is_monotonic_increasing
+    assert rows.is_unique
+    ragged = rejected["reason"] == "row has 3 fields, expected 5"
+    assert rows[ragged].tolist() == ragged_at
+    others = pd.read_csv(tmp_path / "p.rejected.csv", dtype=str, keep_default_na=False)
+    file_rows = np.delete(np.arange(1, n_rows + 1), np.array(ragged_at) - 1)  # plain -> ragged
+    assert rows[~ragged].tolist() == file_rows[others["source_row"].astype(int) - 1].tolist()
+    pd.testing.assert_frame_equal(
+        rejected[~ragged].drop(columns="source_row").reset_index(drop=True),
+        others.drop(columns="source_row"),
+    )
+
+
+def test_assign_file_unreadable_late_block_leaves_nothing(
+    classic_model: TrainResult, tmp_path: Path
+) -> None:
+    source, _ = _big_csv(tmp_path / "in.csv")
+    with source.open("ab") as handle:
+        handle.write(b"\xff\xfe,Male,30,50,50\n")  # not UTF-8, in the last block
+    with pytest.raises(DataError, match=rf"^cannot read {source}: .*UTF8"):
+        _assign(classic_model, source, tmp_path / "out.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

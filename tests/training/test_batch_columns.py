@@ -1,7 +1,10 @@
-"""The batch CLI's columnar fast path reads a chunk exactly as clean() does, or steps aside."""
+"""The batch CLI's columnar path reads a chunk exactly as clean() does (rows kept, values and
+reasons), or steps aside; and a whole dirty file gives what clean() gives its Parquet twin."""
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from training.batch import assign_file
-from training.batch_columns import chunk_columns
+from training.batch_columns import WHITESPACE, chunk_columns
 from training.data import clean
+from training.sample import generate_customers
+from training.scoring import Assignments
 from training.spec import load_spec
 from training.train import TrainResult
 
@@ -26,13 +31,16 @@ def _batch(rows: list[list[str]], header: list[str] = HEADER) -> pa.RecordBatch:
 
 
 cells = st.one_of(
-    st.sampled_from(["", "0", "5", "85.5", "1e2", "100", "101", "-1", " 85", "nan", "inf", "x"]),
+    st.sampled_from(
+        ["", "0", "5", "85.5", "1e2", "100", "101", "-1", " 85", "nan", "inf", "x", "1_0",
+         "+7", "1e999", "-0", "\u200985\u3000", " ", "0x10", "Infinity", ".5", "5."]
+    ),
     st.integers(0, 200).map(str),
-)
+)  # fmt: skip
 rows = st.lists(
     st.tuples(
-        st.sampled_from(["a", "b", " c", "", "d"]),
-        st.sampled_from(["Male", " female", "FEMALE", "", "x"]),
+        st.sampled_from(["a", "b", " c", "", "d", "\u3000e\x1f", "\x85", "x" * 129, "é" * 128]),
+        st.sampled_from(["Male", " female", "FEMALE", "", "x", "\xa0Male"]),
         cells,
         cells,
         cells,
@@ -42,12 +50,12 @@ rows = st.lists(
 )
 
 
-def _cleaned_rows(rows: list[list[str]]) -> tuple[pd.DataFrame, np.ndarray]:
-    """clean() of the rows and, per row, whether it kept it."""
+def _cleaned_rows(rows: list[list[str]]) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """clean() of the rows: what it kept, per row whether it kept it, and its reasons."""
     result = clean(pd.DataFrame(rows, columns=HEADER), SPEC, reject_duplicates=False)
     kept = np.ones(len(rows), dtype=bool)
     kept[result.rejected["source_row"].to_numpy(dtype=np.int64) - 1] = False
-    return result.cleaned, kept
+    return result.cleaned, kept, result.rejected["reason"].tolist()
 
 
 @settings(max_examples=300, deadline=None)
@@ -57,8 +65,9 @@ def test_chunk_columns_keeps_the_rows_clean_keeps_and_reads_them_alike(
 ) -> None:
     fast = chunk_columns(_batch(rows), SPEC)
     assert fast is not None
-    cleaned, kept = _cleaned_rows(rows)
+    cleaned, kept, reasons = _cleaned_rows(rows)
     assert fast.valid.tolist() == kept.tolist()
+    assert fast.reasons.tolist() == reasons
     mine = np.flatnonzero(fast.valid)
     assert fast.ids.take(pa.array(mine)).to_pylist() == cleaned["customer_id"].tolist()
     for feature in SPEC.features:
@@ -126,3 +135,52 @@ def test_assign_file_fast_and_clean_rows_keep_file_order(
     from_csv = pd.read_csv(tmp_path / "csv.csv", dtype=str)
     assert from_csv["customer_id"].tolist() == ["A1", "A2", "A4", "A5", "A6"]
     pd.testing.assert_frame_equal(from_csv, pd.read_csv(tmp_path / "parquet.csv", dtype=str))
+
+
+def test_whitespace_is_what_str_strip_strips() -> None:
+    assert set(WHITESPACE) == {c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
+
+
+def _dirty_csv(path: Path, n_rows: int) -> Path:
+    """A generated dirty file, with cells clean() reads and Arrow's cast does not."""
+    frame = generate_customers(n_rows, seed=11, dirty=True).astype(object)
+    odd = {"CustomerID": " 00042\u3000", "Age": "4_0", "Annual Income (k$)": " 85",
+           "Spending Score (1-100)": "nan", "Genre": "\u00a0MALE"}  # fmt: skip
+    for i, (column, value) in enumerate(odd.items()):
+        frame.loc[frame.index[i * 97 % n_rows :: 1000], column] = value
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_assign_file_reads_a_dirty_csv_as_clean_reads_its_parquet_twin(
+    classic_model: TrainResult, tmp_path: Path
+) -> None:
+    source = _dirty_csv(tmp_path / "in.csv", 6000)
+    twin = tmp_path / "in.parquet"  # the same text; Parquet goes through clean()
+    pd.read_csv(source, dtype=str, keep_default_na=False).to_parquet(twin, index=False)
+    models, version = classic_model.path.parent, classic_model.path.name
+    results = [
+        assign_file(path, tmp_path / f"{path.suffix[1:]}.csv", models, version, chunk_rows=700)
+        for path in (source, twin)
+    ]
+    assert results[0] == dataclasses.replace(results[1], output=results[0].output,
+                                             rejected=results[0].rejected)  # fmt: skip
+    assert results[0].rows_rejected > 30  # the generator's and ours
+    for name in ("csv.csv", "parquet.csv", "csv.rejected.csv", "parquet.rejected.csv"):
+        assert (tmp_path / name).stat().st_size > 0
+    for suffix in (".csv", ".rejected.csv"):
+        a, b = (pd.read_csv(tmp_path / f"{kind}{suffix}", dtype=str, keep_default_na=False)
+                for kind in ("csv", "parquet"))  # fmt: skip
+        pd.testing.assert_frame_equal(a, b)
+    reasons = pd.read_csv(tmp_path / "csv.rejected.csv", dtype=str)["reason"]
+    assert reasons.str.contains("spending_score: nan is not a finite number").any()
+
+
+def test_arrow_imputed_text_joins_each_row_as_its_record() -> None:
+    rng = np.random.default_rng(4)
+    for n_fields in (0, 1, 3, 21):
+        imputed = {f"f{i}": rng.random(50) < 0.3 for i in range(n_fields)}
+        zeros = np.zeros(50)
+        answers = Assignments(zeros.astype(np.int64), zeros, zeros, zeros > 0, imputed)
+        expected = [";".join(fields) for fields in answers.imputed_lists()]
+        assert answers.arrow_columns(["a"])["imputed"].to_pylist() == expected
