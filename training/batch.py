@@ -11,10 +11,8 @@ reason to reject: like the API, every row is assigned on its own.
 from __future__ import annotations
 
 import csv
-import os
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,11 +27,17 @@ import pyarrow.parquet as pq
 
 from training.artifact import load_artifact
 from training.batch_columns import read_chunk
-from training.batch_files import RaggedRows, check_paths, partial_path, sweep_partials
+from training.batch_csv import Distinct
+from training.batch_files import (
+    AtomicWriter,
+    RaggedRows,
+    WriteBehind,
+    check_paths,
+    file_kind,
+    sweep_partials,
+)
 from training.campaigns import CampaignBook, utc_today
 from training.data import (
-    CSV_SUFFIXES,
-    PARQUET_SUFFIXES,
     REASON_COLUMN,
     ROW_COLUMN,
     DataError,
@@ -79,17 +83,6 @@ def rejected_path(output: Path) -> Path:
     return output.with_name(output.stem + ".rejected.csv")
 
 
-def _kind(path: Path, what: str) -> str:
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return "csv"
-    if suffix in PARQUET_SUFFIXES:
-        return "parquet"
-    raise DataError(
-        f"unsupported {what} file type {suffix or '(none)'!r} for {path}: use .csv or .parquet"
-    )
-
-
 def _block_size(path: Path, chunk_rows: int) -> int:
     """Bytes per CSV block for about ``chunk_rows`` rows, from the first 64 KiB."""
     with path.open("rb") as handle:
@@ -107,7 +100,7 @@ def _chunks(
     if not path.is_file():
         raise DataError(f"data file not found: {path}")
     try:
-        if _kind(path, "input") == "parquet":
+        if file_kind(path, "input") == "parquet":
             parquet = pq.ParquetFile(path)
             total, done = parquet.metadata.num_rows, 0
             for batch in parquet.iter_batches(batch_size=chunk_rows):
@@ -156,13 +149,44 @@ def _with_ragged(rejected: pa.Table, ragged: list[tuple[int, str]], columns: lis
 
 
 def _assignments(
-    columns: Mapping[str, Any], scorer: Scorer, names: list[str], version: str
-) -> dict[str, pa.Array]:
-    result = scorer.assign(columns)
-    n = len(result.segment)
-    return result.arrow_columns(names) | {
-        "model_version": pa.array([version], pa.string()).take(np.zeros(n, np.int64)),
-    }
+    columns: Mapping[str, Any],
+    scorer: Scorer,
+    names: list[str],
+    version: str,
+    keys: np.ndarray | None = None,
+) -> tuple[dict[str, pa.Array], Distinct | None]:
+    """Every row's answer columns (the record after its id, then the version).
+
+    With ``keys`` (equal where the cluster cells are), each distinct customer is scored
+    once and its answer taken to its rows: an answer depends on the row's own cells only
+    (:mod:`training.scoring_models`), as a value's reading does in clean()."""
+    distinct = None if keys is None or not len(keys) else _distinct(keys)
+    if distinct is None:
+        answers, once = scorer.assign(columns).arrow_columns(names), None
+    else:
+        first, where = distinct
+        scored = scorer.assign({name: values[first] for name, values in columns.items()})
+        distinct_answers = scored.arrow_columns(names)
+        once, rows = Distinct(pa.table(distinct_answers), where), pa.array(where)
+        answers = {name: column.take(rows) for name, column in distinct_answers.items()}
+    n = len(answers["segment_id"])
+    version_column = pa.array([version], pa.string()).take(np.zeros(n, np.int64))
+    return answers | {"model_version": version_column}, once
+
+
+def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(a row of each distinct key, each row's distinct key), or None when most differ."""
+    seen = np.zeros(int(keys.max()) + 1, dtype=bool)
+    seen[keys] = True
+    found = np.flatnonzero(seen)
+    if len(found) > len(keys) // 2:
+        return None
+    slot = np.empty(len(seen), dtype=np.intp)
+    slot[found] = np.arange(len(found))
+    where = slot[keys]
+    first = np.empty(len(found), dtype=np.intp)
+    first[where] = np.arange(len(keys))  # any row of a key will do: its cells are the same
+    return first, where
 
 
 def assign_frame(
@@ -185,13 +209,30 @@ def assign_frame(
     ``campaigns`` column for ``day`` (see :func:`assign_file`). The Dask engine calls this
     per Parquet partition, so both paths give the same answers.
     """
-    ids, features, rejected, absent = read_chunk(frame, spec, source_rows)
-    answers = _assignments(features, scorer, names, version)
-    if campaigns is not None:
+    table, rejected, absent, _ = _assign_rows(
+        frame, spec, scorer, names, version, source_rows, campaigns, day
+    )
+    return table, rejected, absent
+
+
+def _assign_rows(
+    frame: pd.DataFrame | pa.RecordBatch,
+    spec: SegmentationSpec,
+    scorer: Scorer,
+    names: list[str],
+    version: str,
+    source_rows: np.ndarray,
+    campaigns: CampaignBook | None,
+    day: date | None,
+) -> tuple[pa.Table, pa.Table, tuple[str, ...], Distinct | None]:
+    """:func:`assign_frame`, and the distinct answers when the rows were scored so."""
+    ids, features, rejected, absent, keys = read_chunk(frame, spec, source_rows)
+    answers, distinct = _assignments(features, scorer, names, version, keys)
+    if campaigns is not None:  # a column of its own per row: no distinct answers then
         segments, texts = answers["segment_id"].to_pylist(), ids.to_pylist()
         arms = campaigns.column(segments, texts, day or utc_today())
-        answers["campaigns"] = pa.array(arms, pa.string())
-    return pa.table({spec.id.name: ids, **answers}), rejected, absent
+        answers["campaigns"], distinct = pa.array(arms, pa.string()), None
+    return pa.table({spec.id.name: ids, **answers}), rejected, absent, distinct
 
 
 @dataclass(frozen=True)
@@ -204,6 +245,7 @@ class AssignedChunk:
     done: int
     total: int
     absent: tuple[str, ...]
+    distinct: Distinct | None = None  # the table's distinct answers (see _assignments)
 
 
 def assign_chunks(
@@ -222,8 +264,8 @@ def assign_chunks(
     parsed, last, columns, absent, done, total = 0, 0, list[str](), tuple[str, ...](), 0, 0
     for frame, done, total in _read_ahead(_chunks(path, chunk_rows, ragged)):
         source_rows = ragged.source_rows(parsed + 1, len(frame))
-        table, rejected, absent = assign_frame(
-            frame, spec, scorer, names, version, source_rows, campaigns=campaigns, day=day
+        table, rejected, absent, distinct = _assign_rows(
+            frame, spec, scorer, names, version, source_rows, campaigns, day
         )
         header = frame.schema.names if isinstance(frame, pa.RecordBatch) else frame.columns
         columns = list(map(str, header))
@@ -231,7 +273,7 @@ def assign_chunks(
         rejected = _with_ragged(rejected, ragged.drain(upto=last), columns)
         parsed += len(frame)
         rows = parsed + ragged.count(upto=last)
-        yield AssignedChunk(table, rejected, rows, done, total, absent)
+        yield AssignedChunk(table, rejected, rows, done, total, absent, distinct)
     if leftover := ragged.drain():  # ragged rows after the last parsed one
         rejected = _ragged_table(leftover, columns)
         yield AssignedChunk(None, rejected, parsed + ragged.count(), done, total, absent)
@@ -257,87 +299,12 @@ def _read_ahead(items: Iterator[_T]) -> Iterator[_T]:
             close()
 
 
-def _sync(path: Path, sync: Callable[[int], None]) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        sync(fd)
-    finally:
-        os.close(fd)
-
-
-class _Writer:
-    """Write tables to a temporary file, then rename it into place on success."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.kind = _kind(path, "output")
-        self.tmp = partial_path(path)
-        self._writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
-
-    @property
-    def started(self) -> bool:
-        return self._writer is not None
-
-    def write(self, table: pa.Table) -> None:
-        if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            kind = pq.ParquetWriter if self.kind == "parquet" else pacsv.CSVWriter
-            self._writer = kind(self.tmp, table.schema)
-        self._writer.write_table(table)
-
-    def close(self, *, keep: bool) -> None:
-        """Close; with ``keep``, fsync and rename into place, else (or on failure) remove."""
-        try:
-            if self._writer is not None:
-                self._writer.close()
-            if keep:
-                _sync(self.tmp, os.fsync)
-                os.replace(self.tmp, self.path)
-        finally:
-            self.tmp.unlink(missing_ok=True)
-
-
 def _tally(result: BatchResult, counts: np.ndarray, table: pa.Table) -> None:
     """Add one chunk's answers to the run's counts (``counts``: rows per segment id)."""
     result.rows_assigned += table.num_rows
     result.atypical += pc.sum(table["atypical"], min_count=0).as_py()
     result.imputed += pc.sum(pc.not_equal(table["imputed"], ""), min_count=0).as_py()
     counts += np.bincount(table["segment_id"].to_numpy(), minlength=len(counts))
-
-
-class _WriteBehind:
-    """Writes on a background thread, at most ``depth`` tables behind: Arrow's writers let
-    go of the GIL, so the next chunk is read and scored meanwhile. In order; the first
-    error is raised by the next :meth:`write` or by :meth:`finish`. Each file is flushed
-    to disk as it grows, on a third thread (which mostly waits for the disk), so that the
-    fsync before the rename has little left to wait for."""
-
-    def __init__(self, depth: int = 2) -> None:
-        self.depth = depth
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segments-write")
-        self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segments-sync")
-        self._pending: deque[Future[None]] = deque()
-        self._flushes: deque[Future[None]] = deque()
-
-    def write(self, writer: _Writer, table: pa.Table) -> None:
-        while len(self._pending) >= self.depth:
-            self._pending.popleft().result()
-        self._pending.append(self._pool.submit(self._write, writer, table))
-
-    def _write(self, writer: _Writer, table: pa.Table) -> None:
-        writer.write(table)
-        self._flushes.append(self._flusher.submit(_sync, writer.tmp, os.fdatasync))
-
-    def finish(self) -> None:
-        """Wait for every write and flush; raise the first error."""
-        for pending in (self._pending, self._flushes):
-            while pending:
-                pending.popleft().result()
-
-    def stop(self) -> None:
-        """Drop the writes not started, wait for the one running (errors are not raised)."""
-        for pool in (self._pool, self._flusher):
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def assign_file(
@@ -368,15 +335,15 @@ def assign_file(
     DataError
         When the input cannot be read, lacks a column, or a file type is not supported.
     """
-    _kind(input_path, "input")
+    file_kind(input_path, "input")
     if not input_path.is_file():
         raise DataError(f"data file not found: {input_path}")
     if output_path.is_dir():
         raise DataError(f"--output {output_path} is a folder: give a file name")
     check_paths(input_path, output_path, rejected_path(output_path), overwrite=overwrite)
     sweep_partials(output_path, rejected_path(output_path))
-    writer = _Writer(output_path)
-    rejects = _Writer(rejected_path(output_path))
+    writer = AtomicWriter(output_path)
+    rejects = AtomicWriter(rejected_path(output_path))
     artifact = load_artifact(models_dir, model_version)
     scorer = load_scorer(artifact, one_row=False)  # chunks of many rows
     spec = artifact.spec
@@ -385,7 +352,7 @@ def assign_file(
         campaigns.check_targets(artifact.profile.segment_ids, artifact.version)
     result = BatchResult(artifact.version, output_path, rejects.path)
     counts = np.zeros(len(names), dtype=np.int64)
-    ok, behind = False, _WriteBehind()
+    ok, behind = False, WriteBehind()
     try:
         for chunk in assign_chunks(
             input_path,
@@ -402,7 +369,7 @@ def assign_file(
             result.rows_rejected += chunk.rejected.num_rows
             if (table := chunk.table) is None:
                 continue
-            behind.write(writer, table)
+            behind.write(writer, table, chunk.distinct)
             _tally(result, counts, table)
             if on_progress is not None:
                 on_progress(chunk.done, chunk.total)

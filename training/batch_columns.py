@@ -12,7 +12,7 @@ its reason in its words.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -22,10 +22,11 @@ import pyarrow.compute as pc
 from training.data import REASON_COLUMN, ROW_COLUMN, clean, row_reasons, value_parser
 from training.spec import FeatureSpec, SegmentationSpec, normalise_header
 
-__all__ = ["ChunkColumns", "chunk_columns", "read_chunk", "rejected_table"]
+__all__ = ["Chunk", "ChunkColumns", "chunk_columns", "read_chunk", "rejected_table"]
 
 # What Arrow's cast and Python's float() read alike: no blanks, no "_", no nan/inf words.
 _PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+MAX_KEYS = 1 << 20  # cluster cell combinations numbered at most (a lookup table each)
 # Every character for which str.isspace() holds: what clean()'s str.strip() removes.
 WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
@@ -43,6 +44,19 @@ class ChunkColumns:
     values: dict[str, np.ndarray]  # per feature (n_rows,): float64 (NaN) or object (None)
     reasons: np.ndarray  # (n_rows - valid.sum(),) object
     absent: tuple[str, ...]  # feature columns not in the file
+    # (n_rows,) equal where the cluster cells are equal (so are the answers); None: too
+    # many combinations to number
+    keys: np.ndarray | None = None
+
+
+class Chunk(NamedTuple):
+    """One chunk read: the kept rows' ids and feature columns, the rejected rows."""
+
+    ids: pa.Array
+    features: dict[str, np.ndarray]
+    rejected: pa.Table
+    absent: tuple[str, ...]
+    keys: np.ndarray | None  # of the kept rows (see ChunkColumns)
 
 
 def _by_name(batch: pa.RecordBatch, spec: SegmentationSpec) -> dict[str, pa.Array] | None:
@@ -114,6 +128,8 @@ def chunk_columns(batch: pa.RecordBatch, spec: SegmentationSpec) -> ChunkColumns
     present = np.zeros(n, dtype=bool)
     values: dict[str, np.ndarray] = {}
     why: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    keys: np.ndarray | None = np.zeros(n, dtype=np.int64)
+    combinations = 1
     for feature in spec.features:
         column = found.get(feature.name)
         if column is None:
@@ -125,13 +141,16 @@ def chunk_columns(batch: pa.RecordBatch, spec: SegmentationSpec) -> ChunkColumns
         why[feature.name] = codes, reasons
         if feature.role == "cluster":
             present |= ~pd.isna(values[feature.name])
+            combinations *= len(reasons)
+            keys = keys * len(reasons) + codes if keys is not None else None
+            keys = keys if combinations <= MAX_KEYS else None
     valid &= present
     bad = np.flatnonzero(~valid)
     reasons = row_reasons(
         spec, lengths[bad], {name: r[c[bad]] for name, (c, r) in why.items()}, ~present[bad]
     )
     absent = tuple(f.name for f in spec.features if f.name not in found)
-    return ChunkColumns(valid, ids, values, reasons, absent)
+    return ChunkColumns(valid, ids, values, reasons, absent, keys)
 
 
 def _dtype(feature: FeatureSpec) -> type:
@@ -167,8 +186,8 @@ def rejected_table(rejected: pd.DataFrame) -> pa.Table:
 
 def read_chunk(
     chunk: pd.DataFrame | pa.RecordBatch, spec: SegmentationSpec, source_rows: np.ndarray
-) -> tuple[pa.Array, dict[str, Any], pa.Table, tuple[str, ...]]:
-    """(ids, feature columns, rejected rows, absent columns) of one chunk, in file order.
+) -> Chunk:
+    """One chunk's kept rows (in file order) and rejected rows.
 
     A CSV chunk is read as columns (:func:`chunk_columns`), its rejected rows kept as
     read; a Parquet or Dask frame, or a chunk whose headers need a word, goes through
@@ -178,14 +197,15 @@ def read_chunk(
         frame = chunk.to_pandas() if isinstance(chunk, pa.RecordBatch) else chunk
         cleaned, rejected, absent = _clean_chunk(frame, spec, source_rows)
         ids = pa.array(cleaned[spec.id.name].to_numpy(dtype=object), pa.string())
-        return ids, _features(cleaned, spec), rejected_table(rejected), tuple(absent)
+        return Chunk(ids, _features(cleaned, spec), rejected_table(rejected), absent, None)
     assert isinstance(chunk, pa.RecordBatch)
     rows, bad = np.flatnonzero(fast.valid), np.flatnonzero(~fast.valid)
     columns = {name: values[rows] for name, values in fast.values.items()}
     raw = pa.Table.from_batches([chunk.take(pa.array(bad))])
     rejected = raw.add_column(0, ROW_COLUMN, pa.array(source_rows[bad], pa.int64()))
     rejected = rejected.append_column(REASON_COLUMN, pa.array(fast.reasons, pa.string()))
-    return fast.ids.take(pa.array(rows)), columns, rejected, fast.absent
+    keys = None if fast.keys is None else fast.keys[rows]
+    return Chunk(fast.ids.take(pa.array(rows)), columns, rejected, fast.absent, keys)
 
 
 def _features(cleaned: pd.DataFrame, spec: SegmentationSpec) -> dict[str, np.ndarray]:

@@ -7,6 +7,8 @@
   folder removes those whose process is gone.
 - Ragged CSV rows (too few or too many fields) are not a reason to stop: pyarrow hands
   them to :class:`RaggedRows`, which numbers them in the file and gives them a reason.
+- :class:`AtomicWriter` writes a file under its partial name and renames it into place
+  once complete and on disk; :class:`WriteBehind` does the writing on background threads.
 """
 
 from __future__ import annotations
@@ -14,17 +16,44 @@ from __future__ import annotations
 import bisect
 import os
 import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
-from training.data import DataError
+from training.batch_csv import Distinct, keyed_csv
+from training.data import CSV_SUFFIXES, PARQUET_SUFFIXES, DataError
 
-__all__ = ["RaggedRows", "check_paths", "partial_path", "sweep_partials"]
+__all__ = [
+    "AtomicWriter",
+    "RaggedRows",
+    "WriteBehind",
+    "check_paths",
+    "file_kind",
+    "partial_path",
+    "sweep_partials",
+]
 
 PARTIAL = ".partial-"
+
+
+def file_kind(path: Path, what: str) -> str:
+    """ "csv" or "parquet", from the suffix of ``path`` (the ``what`` file, in errors)."""
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    raise DataError(
+        f"unsupported {what} file type {suffix or '(none)'!r} for {path}: use .csv or .parquet"
+    )
 
 
 def partial_path(path: Path, pid: int | None = None) -> Path:
@@ -131,3 +160,114 @@ class RaggedRows:
 
 def _number(ragged: tuple[int, str]) -> int:
     return ragged[0]
+
+
+def _sync(path: Path, sync: Callable[[int], None]) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        sync(fd)
+    finally:
+        os.close(fd)
+
+
+Encoded = tuple[pa.Schema, pa.Buffer | pa.Table]
+
+
+class AtomicWriter:
+    """Write tables to :func:`partial_path`, then rename it into place on success.
+
+    A table is first encoded (:meth:`encode`: CSV text, on any thread), then appended in
+    order (:meth:`append`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.kind = file_kind(path, "output")
+        self.tmp = partial_path(path)
+        self._file: pa.NativeFile | None = None
+        self._parquet: pq.ParquetWriter | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._file is not None or self._parquet is not None
+
+    def encode(self, table: pa.Table, distinct: Distinct | None = None) -> Encoded:
+        """The table as this file's kind has it (``distinct``: see :func:`keyed_csv`)."""
+        if self.kind == "parquet":
+            return table.schema, table
+        if distinct is not None and (text := keyed_csv(table, *distinct)) is not None:
+            return table.schema, text
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
+        return table.schema, sink.getvalue()
+
+    def append(self, encoded: Encoded) -> None:
+        schema, payload = encoded
+        if not self.started:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.kind == "parquet":
+                self._parquet = pq.ParquetWriter(self.tmp, schema)
+            else:
+                self._file = pa.OSFile(str(self.tmp), "wb")
+                pacsv.write_csv(schema.empty_table(), self._file)  # the header line
+        if isinstance(payload, pa.Table):
+            assert self._parquet is not None
+            self._parquet.write_table(payload)
+        else:
+            assert self._file is not None
+            self._file.write(payload)
+
+    def write(self, table: pa.Table) -> None:
+        self.append(self.encode(table))
+
+    def close(self, *, keep: bool) -> None:
+        """Close; with ``keep``, fsync and rename into place, else (or on failure) remove."""
+        try:
+            for writer in (self._file, self._parquet):
+                if writer is not None:
+                    writer.close()
+            if keep:
+                _sync(self.tmp, os.fsync)
+                os.replace(self.tmp, self.path)
+        finally:
+            self.tmp.unlink(missing_ok=True)
+
+
+class WriteBehind:
+    """Writes on background threads, at most ``depth`` tables behind, in order.
+
+    Arrow encodes CSV without the GIL, so two threads encode while the caller reads and
+    scores the next chunk; one appends the encoded tables in order, and one flushes each
+    file to disk as it grows (mostly waiting for the disk), so that the fsync before the
+    rename has little left. The first error is raised by the next :meth:`write` or by
+    :meth:`finish`."""
+
+    def __init__(self, depth: int = 4, encoders: int = 2) -> None:
+        self.depth = depth
+        self._encoders = ThreadPoolExecutor(encoders, thread_name_prefix="segments-encode")
+        self._appender = ThreadPoolExecutor(1, thread_name_prefix="segments-write")
+        self._flusher = ThreadPoolExecutor(1, thread_name_prefix="segments-sync")
+        self._pending: deque[Future[None]] = deque()
+        self._flushes: deque[Future[None]] = deque()
+
+    def write(
+        self, writer: AtomicWriter, table: pa.Table, distinct: Distinct | None = None
+    ) -> None:
+        while len(self._pending) >= self.depth:
+            self._pending.popleft().result()
+        encoded = self._encoders.submit(writer.encode, table, distinct)
+        self._pending.append(self._appender.submit(self._append, writer, encoded))
+
+    def _append(self, writer: AtomicWriter, encoded: Future[Encoded]) -> None:
+        writer.append(encoded.result())
+        self._flushes.append(self._flusher.submit(_sync, writer.tmp, os.fdatasync))
+
+    def finish(self) -> None:
+        """Wait for every write and flush; raise the first error."""
+        for pending in (self._pending, self._flushes):
+            while pending:
+                pending.popleft().result()
+
+    def stop(self) -> None:
+        """Drop the writes not started, wait for those running (errors are not raised)."""
+        for pool in (self._encoders, self._appender, self._flusher):
+            pool.shutdown(wait=True, cancel_futures=True)
