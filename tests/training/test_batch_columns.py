@@ -142,8 +142,11 @@ def test_whitespace_is_what_str_strip_strips() -> None:
 
 
 def _dirty_csv(path: Path, n_rows: int) -> Path:
-    """A generated dirty file, with cells clean() reads and Arrow's cast does not."""
-    frame = generate_customers(n_rows, seed=11, dirty=True).astype(object)
+    """A generated dirty file, with cells clean() reads and Arrow's cast does not; its
+    customers come four times over (other ids), as a real file repeats cells."""
+    one = generate_customers(n_rows // 4, seed=11, dirty=True).astype(object)
+    copies = [one.assign(CustomerID=one["CustomerID"].astype(str) + f"-{i}") for i in range(4)]
+    frame = pd.concat(copies, ignore_index=True)
     odd = {"CustomerID": " 00042\u3000", "Age": "4_0", "Annual Income (k$)": " 85",
            "Spending Score (1-100)": "nan", "Genre": "\u00a0MALE"}  # fmt: skip
     for i, (column, value) in enumerate(odd.items()):
