@@ -41,7 +41,7 @@ class ChunkColumns:
 
     valid: np.ndarray  # (n_rows,) bool
     ids: pa.Array  # (n_rows,) stripped (meaningful where valid)
-    values: dict[str, np.ndarray]  # per feature (n_rows,): float64 (NaN) or object (None)
+    values: dict[str, np.ndarray]  # per cluster feature (n_rows,): float64 (NaN), object (None)
     reasons: np.ndarray  # (n_rows - valid.sum(),) object
     absent: tuple[str, ...]  # feature columns not in the file
     # (n_rows,) equal where the cluster cells are equal (so are the answers); None: too
@@ -104,13 +104,13 @@ def _read_distinct(uniques: pa.Array, feature: FeatureSpec) -> tuple[np.ndarray,
 def _read_column(
     column: pa.Array, feature: FeatureSpec
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(values per row, code per row, reason per code): each distinct cell read once."""
+    """(value per code, code per row, reason per code): each distinct cell read once."""
     encoded = pc.dictionary_encode(column)
     values, why = _read_distinct(encoded.dictionary, feature)
     missing = np.nan if feature.kind == "numeric" else None
     values = np.append(values, np.array([missing], dtype=values.dtype))  # the null cell
     codes = pc.fill_null(encoded.indices, len(why)).to_numpy(zero_copy_only=False)
-    return values[codes], codes, np.append(why, "")
+    return values, codes, np.append(why, "")
 
 
 def chunk_columns(batch: pa.RecordBatch, spec: SegmentationSpec) -> ChunkColumns | None:
@@ -131,16 +131,19 @@ def chunk_columns(batch: pa.RecordBatch, spec: SegmentationSpec) -> ChunkColumns
     keys: np.ndarray | None = np.zeros(n, dtype=np.int64)
     combinations = 1
     for feature in spec.features:
+        cluster = feature.role == "cluster"
         column = found.get(feature.name)
         if column is None:
-            missing = np.nan if feature.kind == "numeric" else None
-            values[feature.name] = np.full(n, missing, dtype=_dtype(feature))
+            if cluster:  # the scorer imputes it in every row
+                missing = np.nan if feature.kind == "numeric" else None
+                values[feature.name] = np.full(n, missing, dtype=_dtype(feature))
             continue
-        values[feature.name], codes, reasons = _read_column(column, feature)
+        distinct, codes, reasons = _read_column(column, feature)
         valid &= (reasons == "")[codes]
         why[feature.name] = codes, reasons
-        if feature.role == "cluster":
-            present |= ~pd.isna(values[feature.name])
+        if cluster:
+            values[feature.name] = distinct[codes]
+            present |= ~pd.isna(distinct)[codes]
             combinations *= len(reasons)
             keys = keys * len(reasons) + codes if keys is not None else None
             keys = keys if combinations <= MAX_KEYS else None
