@@ -11,10 +11,12 @@ reason to reject: like the API, every row is assigned on its own.
 from __future__ import annotations
 
 import csv
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -57,6 +59,7 @@ __all__ = [
 ]
 
 CHUNK_ROWS = 100_000
+WORKERS = 2  # chunks checked and scored at a time
 # The assignment record after its id (the file names its id column), then the version.
 OUTPUT_COLUMNS = (*RECORD_FIELDS[1:], "model_version")
 Progress = Callable[[int, int], None]  # (done, total) in bytes (CSV) or rows (Parquet)
@@ -259,24 +262,78 @@ def assign_chunks(
     campaigns: CampaignBook | None = None,
     day: date | None = None,
 ) -> Iterator[AssignedChunk]:
-    """Clean and assign a file chunk by chunk (:func:`assign_file`; a CSV on Dask)."""
+    """Clean and assign a file chunk by chunk (:func:`assign_file`; a CSV on Dask).
+
+    The next chunk is read while :data:`WORKERS` chunks are checked and scored on their own
+    threads (Arrow and numpy let go of the GIL); the chunks come out in file order."""
     ragged = RaggedRows()
-    parsed, last, columns, absent, done, total = 0, 0, list[str](), tuple[str, ...](), 0, 0
-    for frame, done, total in _read_ahead(_chunks(path, chunk_rows, ragged)):
-        source_rows = ragged.source_rows(parsed + 1, len(frame))
-        table, rejected, absent, distinct = _assign_rows(
-            frame, spec, scorer, names, version, source_rows, campaigns, day
-        )
-        header = frame.schema.names if isinstance(frame, pa.RecordBatch) else frame.columns
-        columns = list(map(str, header))
-        last = int(source_rows[-1]) if len(frame) else last  # the reader may be further on
+    last, columns, absent, parsed, done, total = 0, list[str](), tuple[str, ...](), 0, 0, 0
+    jobs = _jobs(path, chunk_rows, ragged, spec, scorer, names, version, campaigns, day)
+    for (table, rejected, absent, distinct), (
+        columns,
+        source_rows,
+        parsed,
+        done,
+        total,
+    ) in _in_order(jobs, WORKERS):
+        last = int(source_rows[-1]) if len(source_rows) else last  # the reader is further
         rejected = _with_ragged(rejected, ragged.drain(upto=last), columns)
-        parsed += len(frame)
         rows = parsed + ragged.count(upto=last)
         yield AssignedChunk(table, rejected, rows, done, total, absent, distinct)
     if leftover := ragged.drain():  # ragged rows after the last parsed one
         rejected = _ragged_table(leftover, columns)
         yield AssignedChunk(None, rejected, parsed + ragged.count(), done, total, absent)
+
+
+_Context = tuple[list[str], np.ndarray, int, int, int]  # columns, rows, parsed, progress
+_Rows = tuple[pa.Table, pa.Table, tuple[str, ...], Distinct | None]
+
+
+def _jobs(
+    path: Path,
+    chunk_rows: int,
+    ragged: RaggedRows,
+    spec: SegmentationSpec,
+    scorer: Scorer,
+    names: list[str],
+    version: str,
+    campaigns: CampaignBook | None,
+    day: date | None,
+) -> Iterator[tuple[Callable[[], _Rows], _Context]]:
+    """Per chunk read (ahead, on a thread), the call that assigns it and its context."""
+    parsed = 0
+    for frame, done, total in _read_ahead(_chunks(path, chunk_rows, ragged)):
+        source_rows = ragged.source_rows(parsed + 1, len(frame))  # its ragged rows are in
+        parsed += len(frame)
+        header = frame.schema.names if isinstance(frame, pa.RecordBatch) else frame.columns
+        call = partial(
+            _assign_rows, frame, spec, scorer, names, version, source_rows, campaigns, day
+        )
+        yield call, (list(map(str, header)), source_rows, parsed, done, total)
+
+
+_R = TypeVar("_R")
+_C = TypeVar("_C")
+
+
+def _in_order(jobs: Iterator[tuple[Callable[[], _R], _C]], workers: int) -> Iterator[tuple[_R, _C]]:
+    """Each job's result and context, in order, ``workers`` jobs running at a time."""
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="segments-score")
+    pending: deque[tuple[Future[_R], _C]] = deque()
+    try:
+        for call, context in jobs:
+            pending.append((pool.submit(call), context))
+            if len(pending) > workers:
+                future, done = pending.popleft()
+                yield future.result(), done
+        while pending:
+            future, done = pending.popleft()
+            yield future.result(), done
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        close = getattr(jobs, "close", None)
+        if close is not None:
+            close()
 
 
 _T = TypeVar("_T")

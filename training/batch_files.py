@@ -241,7 +241,7 @@ class WriteBehind:
     rename has little left. The first error is raised by the next :meth:`write` or by
     :meth:`finish`."""
 
-    def __init__(self, depth: int = 4, encoders: int = 2) -> None:
+    def __init__(self, depth: int = 2, encoders: int = 2) -> None:
         self.depth = depth
         self._encoders = ThreadPoolExecutor(encoders, thread_name_prefix="segments-encode")
         self._appender = ThreadPoolExecutor(1, thread_name_prefix="segments-write")
