@@ -1,13 +1,13 @@
 """Customers checked as columns against the spec: the fast path of every batch.
 
 :func:`row_validity` takes typed columns: a JSON batch decoded by :mod:`service.batch_json`,
-a table body read by :mod:`service.columnar`, a chunk of a batch file
-(:mod:`training.batch_columns`). The ids' lengths, the bounds, NaN/Inf, the allowed
-categories (matched as the request models match them: case and surrounding spaces ignored)
-and "at least one cluster feature" are checked on whole columns with numpy, accepting
-exactly what the spec-built request models accept. When a row fails, its callers leave the
-report to those models, which name the row and the field of every problem (one place
-builds the errors).
+a table body read by :mod:`service.columnar`. The ids' lengths, the bounds, NaN/Inf, the
+allowed categories (matched as the request models match them: case and surrounding spaces
+ignored) and "at least one cluster feature" are checked on whole columns with numpy,
+accepting exactly what the spec-built request models accept. When a row fails, its callers
+leave the report to those models, which name the row and the field of every problem (one
+place builds the errors). A batch file's text is read by clean()'s own rules instead
+(:mod:`training.batch_columns`), whose reasons go to its rejected-rows file.
 """
 
 from __future__ import annotations
