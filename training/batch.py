@@ -3,8 +3,9 @@
 The same cleaning as training (:func:`training.data.clean`, chunk by chunk) and the same
 scorer as the service (:func:`training.scoring.load_scorer`), so a row gets the answer
 ``POST /assign`` gives. Memory stays flat in the file's size: pyarrow streams the input
-in chunks and each chunk's answers are written before the next is read. Rows that break
-the spec go to a side file with a reason each. Unlike training, a repeated id is not a
+in chunks, a few in flight at a time (the next read ahead, two checked and scored, the
+ones before written behind, on threads). Rows that break the spec go to a side file with
+a reason each. Unlike training, a repeated id is not a
 reason to reject: like the API, every row is assigned on its own.
 """
 
