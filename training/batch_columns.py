@@ -5,8 +5,9 @@ the same rules, but keeps the rows in Arrow and numpy: ids are stripped of what
 ``str.strip`` strips and measured by Arrow, each column's distinct values
 (``dictionary_encode``) are read once (plain numbers by Arrow's cast, any other text by
 clean()'s own :func:`training.data.value_parser`) and taken back to their rows. No Python
-runs per valid row. Only the rows with a problem go through ``clean()``, which gives each
-its reason in its words.
+runs per valid row. A row with a problem gets its reason from clean()'s own
+:func:`training.data.row_reasons`, in its words; a chunk whose headers need a word (a
+clash, a missing column) goes through ``clean()`` itself.
 """
 
 from __future__ import annotations

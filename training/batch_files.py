@@ -45,7 +45,7 @@ PARTIAL = ".partial-"
 
 
 def file_kind(path: Path, what: str) -> str:
-    """ "csv" or "parquet", from the suffix of ``path`` (the ``what`` file, in errors)."""
+    """The kind of ``path`` from its suffix, csv or parquet (``what``: its role, in errors)."""
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return "csv"
