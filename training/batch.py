@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import csv
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -262,7 +262,7 @@ def assign_chunks(
     chunk_rows: int = CHUNK_ROWS,
     campaigns: CampaignBook | None = None,
     day: date | None = None,
-) -> Iterator[AssignedChunk]:
+) -> Generator[AssignedChunk, None, None]:
     """Clean and assign a file chunk by chunk (:func:`assign_file`; a CSV on Dask).
 
     The next chunk is read while :data:`WORKERS` chunks are checked and scored on their own
@@ -410,18 +410,14 @@ def assign_file(
         campaigns.check_targets(artifact.profile.segment_ids, artifact.version)
     result = BatchResult(artifact.version, output_path, rejects.path)
     counts = np.zeros(len(names), dtype=np.int64)
+    day = day or utc_today()
     ok, behind = False, WriteBehind()
+    chunks = assign_chunks(
+        input_path, spec, scorer, names, artifact.version,
+        chunk_rows=chunk_rows, campaigns=campaigns, day=day,
+    )  # fmt: skip
     try:
-        for chunk in assign_chunks(
-            input_path,
-            spec,
-            scorer,
-            names,
-            artifact.version,
-            chunk_rows=chunk_rows,
-            campaigns=campaigns,
-            day=day or utc_today(),
-        ):
+        for chunk in chunks:
             behind.write(rejects, chunk.rejected)
             result.rows_read, result.absent = chunk.rows_read, chunk.absent
             result.rows_rejected += chunk.rejected.num_rows
@@ -436,6 +432,7 @@ def assign_file(
             raise DataError(f"{input_path}: no rows to assign")
         ok = True
     finally:
+        chunks.close()  # its reading and scoring threads first: they write nothing
         behind.stop()
         try:
             writer.close(keep=ok)
