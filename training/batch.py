@@ -12,14 +12,12 @@ reason to reject: like the API, every row is assigned on its own.
 from __future__ import annotations
 
 import csv
-from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +37,7 @@ from training.batch_files import (
     file_kind,
     sweep_partials,
 )
+from training.batch_threads import in_order, read_ahead
 from training.campaigns import CampaignBook, utc_today
 from training.data import (
     REASON_COLUMN,
@@ -276,7 +275,7 @@ def assign_chunks(
         parsed,
         done,
         total,
-    ) in _in_order(jobs, WORKERS):
+    ) in in_order(jobs, WORKERS):
         last = int(source_rows[-1]) if len(source_rows) else last  # the reader is further
         rejected = _with_ragged(rejected, ragged.drain(upto=last), columns)
         rows = parsed + ragged.count(upto=last)
@@ -303,7 +302,7 @@ def _jobs(
 ) -> Iterator[tuple[Callable[[], _Rows], _Context]]:
     """Per chunk read (ahead, on a thread), the call that assigns it and its context."""
     parsed = 0
-    for frame, done, total in _read_ahead(_chunks(path, chunk_rows, ragged)):
+    for frame, done, total in read_ahead(_chunks(path, chunk_rows, ragged)):
         source_rows = ragged.source_rows(parsed + 1, len(frame))  # its ragged rows are in
         parsed += len(frame)
         header = frame.schema.names if isinstance(frame, pa.RecordBatch) else frame.columns
@@ -311,50 +310,6 @@ def _jobs(
             _assign_rows, frame, spec, scorer, names, version, source_rows, campaigns, day
         )
         yield call, (list(map(str, header)), source_rows, parsed, done, total)
-
-
-_R = TypeVar("_R")
-_C = TypeVar("_C")
-
-
-def _in_order(jobs: Iterator[tuple[Callable[[], _R], _C]], workers: int) -> Iterator[tuple[_R, _C]]:
-    """Each job's result and context, in order, ``workers`` jobs running at a time."""
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="segments-score")
-    pending: deque[tuple[Future[_R], _C]] = deque()
-    try:
-        for call, context in jobs:
-            pending.append((pool.submit(call), context))
-            if len(pending) > workers:
-                future, done = pending.popleft()
-                yield future.result(), done
-        while pending:
-            future, done = pending.popleft()
-            yield future.result(), done
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        close = getattr(jobs, "close", None)
-        if close is not None:
-            close()
-
-
-_T = TypeVar("_T")
-
-
-def _read_ahead(items: Iterator[_T]) -> Iterator[_T]:
-    """``items``, the next one read on another thread meanwhile (pyarrow parses a CSV
-    block without the GIL, while this thread checks and scores the one before)."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="segments-read")
-    end = object()
-    try:
-        ahead = pool.submit(next, items, end)
-        while (item := ahead.result()) is not end:
-            ahead = pool.submit(next, items, end)
-            yield cast(_T, item)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        close = getattr(items, "close", None)
-        if close is not None:
-            close()
 
 
 def _tally(result: BatchResult, counts: np.ndarray, table: pa.Table) -> None:
