@@ -233,13 +233,8 @@ class Scorer:
         for name, fill, cats in zip(
             self.categorical, self.fill_categorical, self.categories, strict=True
         ):
-            values = np.asarray(columns[name], dtype=object)
-            missing = np.array([v is None or v != v for v in values], dtype=bool)
-            values = np.where(missing, fill, values)
-            parts.append(
-                (values[:, None] == np.asarray(cats, dtype=object)[None, :]).astype(np.float64)
-            )
-            imputed[name] = missing
+            one_hot, imputed[name] = _one_hot(columns[name], fill, cats)
+            parts.append(one_hot)
         return np.hstack(parts), imputed
 
     def assign(self, columns: Mapping[str, Sequence[object] | np.ndarray]) -> Assignments:
@@ -329,6 +324,24 @@ class Scorer:
             if got != want:
                 return None
         return row
+
+
+def _one_hot(
+    column: Sequence[object] | np.ndarray, fill: str, cats: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(one-hot rows, missing mask) of a categorical column; a missing cell (None, NaN) is
+    ``fill``, a value that is no category a row of zeros. Each distinct value is looked at
+    once: a column holds a handful of them."""
+    cells = column.tolist() if isinstance(column, np.ndarray) else list(column)
+    position = {cat: i for i, cat in enumerate(cats)}
+    is_missing = {v: v is None or v != v for v in set(cells)}
+    found = {v: position.get(fill if gap else v, -1) for v, gap in is_missing.items()}
+    index = np.fromiter(map(found.__getitem__, cells), np.intp, count=len(cells))
+    missing = np.fromiter(map(is_missing.__getitem__, cells), bool, count=len(cells))
+    one_hot = np.zeros((len(cells), len(cats)))
+    known = np.flatnonzero(index >= 0)
+    one_hot[known, index[known]] = 1.0
+    return one_hot, missing
 
 
 def _row_model(
