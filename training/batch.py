@@ -11,7 +11,6 @@ reason to reject: like the API, every row is assigned on its own.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,8 +22,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from training.artifact import load_artifact
 from training.batch_columns import read_chunk
@@ -37,13 +34,11 @@ from training.batch_files import (
     file_kind,
     sweep_partials,
 )
+from training.batch_read import ragged_table, read_chunks, with_ragged
 from training.batch_threads import in_order, read_ahead
 from training.campaigns import CampaignBook, utc_today
 from training.data import (
-    REASON_COLUMN,
-    ROW_COLUMN,
     DataError,
-    as_text,
 )
 from training.scoring import RECORD_FIELDS, Scorer, load_scorer
 from training.spec import SegmentationSpec
@@ -84,71 +79,6 @@ class BatchResult:
 def rejected_path(output: Path) -> Path:
     """Where the rejected rows of ``output`` go: ``<stem>.rejected.csv`` beside it."""
     return output.with_name(output.stem + ".rejected.csv")
-
-
-def _block_size(path: Path, chunk_rows: int) -> int:
-    """Bytes per CSV block for about ``chunk_rows`` rows, from the first 64 KiB."""
-    with path.open("rb") as handle:
-        head = handle.read(1 << 16)
-    row_bytes = len(head) / max(head.count(b"\n"), 1)
-    return int(min(max(row_bytes * chunk_rows, 1 << 20), 256 << 20))
-
-
-def _chunks(
-    path: Path, chunk_rows: int, ragged: RaggedRows
-) -> Iterator[tuple[pd.DataFrame | pa.RecordBatch, int, int]]:
-    """Yield (chunk as text columns, progress done, progress total); ragged rows to ``ragged``.
-
-    A CSV chunk stays an Arrow batch (of strings) for :func:`chunk_columns`."""
-    if not path.is_file():
-        raise DataError(f"data file not found: {path}")
-    try:
-        if file_kind(path, "input") == "parquet":
-            parquet = pq.ParquetFile(path)
-            total, done = parquet.metadata.num_rows, 0
-            for batch in parquet.iter_batches(batch_size=chunk_rows):
-                done += batch.num_rows
-                yield as_text(batch), done, total  # as training's load_table
-            return
-        with path.open(newline="") as handle:
-            header = next(csv.reader(handle), [])
-        total = path.stat().st_size
-        with path.open("rb") as source:
-            reader = pacsv.open_csv(
-                source,
-                # One thread: pyarrow numbers the ragged rows only then.
-                read_options=pacsv.ReadOptions(
-                    block_size=_block_size(path, chunk_rows), use_threads=False
-                ),
-                parse_options=pacsv.ParseOptions(invalid_row_handler=ragged),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={name: pa.string() for name in header}
-                ),
-            )
-            for batch in reader:
-                yield batch, source.tell(), total
-    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"cannot read {path}: {reason}") from None
-
-
-def _ragged_table(ragged: list[tuple[int, str]], columns: list[str]) -> pa.Table:
-    """Ragged rows as rejected rows: their number and reason (no values: none parsed)."""
-    return pa.table(
-        {
-            ROW_COLUMN: pa.array([row for row, _ in ragged], pa.int64()),
-            **{column: pa.nulls(len(ragged), pa.string()) for column in columns},
-            REASON_COLUMN: pa.array([reason for _, reason in ragged], pa.string()),
-        }
-    )
-
-
-def _with_ragged(rejected: pa.Table, ragged: list[tuple[int, str]], columns: list[str]) -> pa.Table:
-    """The chunk's rejected rows and the ragged rows pyarrow skipped, by row number."""
-    if not ragged:
-        return rejected
-    both = pa.concat_tables([rejected, _ragged_table(ragged, columns)])
-    return both.take(pc.sort_indices(both[ROW_COLUMN]))  # a stable sort
 
 
 def _assignments(
@@ -277,11 +207,11 @@ def assign_chunks(
         total,
     ) in in_order(jobs, WORKERS):
         last = int(source_rows[-1]) if len(source_rows) else last  # the reader is further
-        rejected = _with_ragged(rejected, ragged.drain(upto=last), columns)
+        rejected = with_ragged(rejected, ragged.drain(upto=last), columns)
         rows = parsed + ragged.count(upto=last)
         yield AssignedChunk(table, rejected, rows, done, total, absent, distinct)
     if leftover := ragged.drain():  # ragged rows after the last parsed one
-        rejected = _ragged_table(leftover, columns)
+        rejected = ragged_table(leftover, columns)
         yield AssignedChunk(None, rejected, parsed + ragged.count(), done, total, absent)
 
 
@@ -302,7 +232,7 @@ def _jobs(
 ) -> Iterator[tuple[Callable[[], _Rows], _Context]]:
     """Per chunk read (ahead, on a thread), the call that assigns it and its context."""
     parsed = 0
-    for frame, done, total in read_ahead(_chunks(path, chunk_rows, ragged)):
+    for frame, done, total in read_ahead(read_chunks(path, chunk_rows, ragged)):
         source_rows = ragged.source_rows(parsed + 1, len(frame))  # its ragged rows are in
         parsed += len(frame)
         header = frame.schema.names if isinstance(frame, pa.RecordBatch) else frame.columns
