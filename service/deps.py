@@ -29,11 +29,11 @@ from service.state import LoadedModel, ModelHolder
 
 __all__ = [
     "API_KEY_HEADER",
-    "BatchBody",
     "HolderDep",
     "JsonBody",
     "ModelDep",
     "SettingsDep",
+    "batch_body_of",
     "check_api_key",
     "json_body",
     "pinned_model",
@@ -99,7 +99,8 @@ async def json_body(request: Request) -> bytes:
     return await request.body()
 
 
-async def _batch_body(request: Request) -> tuple[str, bytes]:
+async def batch_body_of(request: Request) -> tuple[str, bytes]:
+    """The media type and the body of a batch (JSON or a table; 415 otherwise)."""
     media_type = _media_type(request)
     if _is_json(media_type):
         return "application/json", await request.body()
@@ -149,4 +150,3 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 HolderDep = Annotated[ModelHolder, Depends(_holder)]
 ModelDep = Annotated[LoadedModel, Depends(_model)]
 JsonBody = Annotated[bytes, Depends(json_body)]
-BatchBody = Annotated[tuple[str, bytes], Depends(_batch_body)]  # (media type, bytes)

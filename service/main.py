@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (assign, segments, profile, model, health, metrics, admin, campaigns, docs)
     for module in (*routers, transactions, monitoring):
         app.include_router(module.router)
-    app.add_middleware(FastRoute, method="POST", **assign.fast_route())
+    app.add_middleware(FastRoute, routes=assign.fast_routes())
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TimeoutMiddleware, seconds=settings.request_timeout)
     app.add_middleware(RequestContextMiddleware, holder=holder, metrics=app_metrics)

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import pydantic_core
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from service.batch import batch_response, score_batch, score_customers
-from service.campaign_state import CampaignHolder, CampaignsDep
+from service.campaign_state import CampaignHolder
 from service.columnar import MEDIA_TYPES
 from service.context import record_assignments
-from service.deps import (
-    BatchBody,
-    ModelDep,
-    check_api_key,
-    json_body,
-    pinned_model,
-    require_api_key,
-)
+from service.deps import batch_body_of, check_api_key, json_body, pinned_model
 from service.errors import PayloadTooLargeError
+from service.fast_route import Endpoint
 from service.request_models import CustomerBase
 from service.routes._responses import (
     NOT_READY,
@@ -33,15 +29,28 @@ from service.schemas import Assignment, AssignmentBatch
 from service.state import LoadedModel
 from service.validation import invalid_request
 
-__all__ = ["answer_one", "fast_route", "router"]
+__all__ = ["answer_one", "fast_routes", "router"]
 
 router = APIRouter(prefix="/assign", tags=["assign"], responses=UNAUTHORIZED)
-# POST /assign checks the key itself (service.deps.check_api_key): this says so in OpenAPI.
+# Both routes check the key themselves (service.deps.check_api_key): this says so in OpenAPI.
 _KEYED: dict[str, Any] = {"security": [{"APIKey": []}]}
 M = TypeVar("M", bound=BaseModel)
 SINGLE_MAX_BYTES = 64 * 1024
 ERRORS = NOT_READY | TOO_LARGE | UNSUPPORTED | UNPROCESSABLE
 ACCEPT_HELP = "application/json (default), " + ", ".join(MEDIA_TYPES) + ": the answer's format."
+# The Accept header, as FastAPI documents a Header parameter (the route takes the request).
+_ACCEPT_SCHEMA = {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Accept"}
+_ACCEPT: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "accept",
+            "in": "header",
+            "required": False,
+            "description": ACCEPT_HELP,
+            "schema": _ACCEPT_SCHEMA | {"description": ACCEPT_HELP},
+        }
+    ]
+}
 _TABLE = {"schema": {"type": "string", "format": "binary"}}
 BATCH_FORMATS: dict[int | str, dict[str, Any]] = {
     200: {"content": dict.fromkeys(MEDIA_TYPES, _TABLE)}
@@ -95,10 +104,12 @@ async def assign_customer(request: Request) -> Response:
     return _json(answer_one(request, model, campaigns, customer))
 
 
-def fast_route() -> dict[str, Any]:
-    """``POST /assign``'s route and endpoint, for :class:`service.fast_route.FastRoute`."""
-    [route] = [r for r in router.routes if getattr(r, "endpoint", None) is assign_customer]
-    return {"route": route, "endpoint": assign_customer}
+def fast_routes() -> list[tuple[APIRoute, Endpoint]]:
+    """``POST /assign`` and ``/assign/batch``: routes and endpoints for
+    :class:`service.fast_route.FastRoute`."""
+    endpoints: tuple[Endpoint, ...] = (assign_customer, assign_customers)
+    routes = [r for r in router.routes if isinstance(r, APIRoute) and r.endpoint in endpoints]
+    return [(route, route.endpoint) for route in routes]
 
 
 def answer_one(
@@ -115,17 +126,10 @@ def answer_one(
 @router.post(
     "/batch",
     response_model=AssignmentBatch,
-    dependencies=[Depends(require_api_key)],
     responses=ERRORS | BATCH_FORMATS,
-    openapi_extra=batch_body(),
+    openapi_extra=batch_body() | _KEYED | _ACCEPT,
 )
-def assign_customers(
-    request: Request,
-    model: ModelDep,
-    body: BatchBody,
-    campaigns: CampaignsDep,
-    accept: Annotated[str | None, Header(description=ACCEPT_HELP)] = None,
-) -> Response:
+async def assign_customers(request: Request) -> Response:
     """Assign up to SEG_MAX_BATCH customers in one call; answers keep the request order.
 
     The body is JSON, or a table by `Content-Type`: Apache Arrow IPC stream, Parquet or
@@ -140,6 +144,25 @@ def assign_customers(
              -H 'content-type: application/vnd.apache.parquet' \\
              -H 'accept: application/vnd.apache.arrow.stream' --data-binary @customers.parquet
     """
+    # Only the request, as POST /assign: the same checks as the dependencies, in order
+    # (401, 503, 415); the batch itself is scored in the threadpool.
+    check_api_key(request)
+    model = pinned_model(request)
+    media_type, body = await batch_body_of(request)
+    campaigns: CampaignHolder = request.app.state.campaigns
+    accept = request.headers.get("accept")
+    return await run_in_threadpool(
+        _answer_batch, request, model, campaigns, (media_type, body), accept
+    )
+
+
+def _answer_batch(
+    request: Request,
+    model: LoadedModel,
+    campaigns: CampaignHolder,
+    body: tuple[str, bytes],
+    accept: str | None,
+) -> Response:
     ids, result = score_batch(model, *body)
     record_assignments(request, result)
     return batch_response(model, campaigns, (ids, result), accept)

@@ -1,12 +1,13 @@
-"""POST /assign is dispatched below the router (service.fast_route): it must answer,
-count and fail exactly as the routed endpoint, and leave every other request to the router."""
+"""POST /assign and /assign/batch are dispatched below the router (service.fast_route): they
+must answer, count and fail exactly as the routed endpoints, and leave every other request
+to the router."""
 
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
 from service.fast_route import FastRoute
-from service.routes.assign import assign_customer
+from service.routes.assign import assign_customer, assign_customers
 
 CUSTOMER = {"customer_id": "fast-1", "annual_income": 60, "spending_score": 50}
 
@@ -14,25 +15,26 @@ CUSTOMER = {"customer_id": "fast-1", "annual_income": 60, "spending_score": 50}
 def test_the_fast_route_serves_post_assign_with_the_routed_endpoint(client: TestClient) -> None:
     layers = [m for m in client.app.user_middleware if m.cls is FastRoute]  # type: ignore[attr-defined]
     assert len(layers) == 1
-    assert layers[0].kwargs["endpoint"] is assign_customer
-    assert layers[0].kwargs["route"].path == "/assign"
+    served = {route.path: endpoint for route, endpoint in layers[0].kwargs["routes"]}
+    assert served == {"/assign": assign_customer, "/assign/batch": assign_customers}
     answer = client.post("/assign", json=CUSTOMER)
     assert answer.status_code == 200
     assert answer.json()["customer_id"] == "fast-1"
     assert answer.headers["x-model-version"] == answer.json()["model_version"]
 
 
-def test_the_fast_route_is_counted_under_its_route(client: TestClient) -> None:
-    def served() -> float:
-        wanted = ('route="/assign"', 'status="200"', 'method="POST"')
+def test_the_fast_routes_are_counted_under_their_routes(client: TestClient) -> None:
+    def served(route: str) -> float:
+        wanted = (f'route="{route}"', 'status="200"', 'method="POST"')
         for line in client.get("/metrics").text.splitlines():
             if line.startswith("segments_http_requests_total{") and all(w in line for w in wanted):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 
-    before = served()
+    before = served("/assign"), served("/assign/batch")
     client.post("/assign", json=CUSTOMER)
-    assert served() == before + 1
+    client.post("/assign/batch", json={"customers": [CUSTOMER, CUSTOMER]})
+    assert (served("/assign"), served("/assign/batch")) == (before[0] + 1, before[1] + 1)
 
 
 def test_the_fast_route_answers_errors_as_the_handlers_do(client: TestClient) -> None:
@@ -45,6 +47,11 @@ def test_the_fast_route_answers_errors_as_the_handlers_do(client: TestClient) ->
     assert "text/csv" in not_json.json()["detail"]
     too_large = client.post("/assign", json=CUSTOMER | {"customer_id": "x" * 70_000})
     assert too_large.status_code == 413
+    batch = client.post("/assign/batch", json={"customers": [CUSTOMER | {"age": -1}]})
+    assert batch.status_code == 422
+    assert batch.json()["detail"][0]["loc"] == ["body", "customers", 0, "age"]
+    table = client.post("/assign/batch", content=b"x", headers={"content-type": "text/plain"})
+    assert table.status_code == 415
 
 
 def test_other_methods_and_paths_still_go_to_the_router(client: TestClient) -> None:
