@@ -13,7 +13,11 @@ batch as Arrow IPC, Parquet and CSV (answered in the same format). Ours runs as
 ``segments serve`` does (JSON access log on, metrics on) with ``SEG_API_KEYS`` set.
 
     .venv/bin/python bench/peers.py [--seconds 5] [--client auto|wrk|httpx] [--batch 10000]
-                                    [--no-peers]   # ours and the echoes only, no peer venvs
+                                    [--rounds 3] [--no-peers]   # --no-peers: ours and echoes
+
+Every server runs at once and is measured in turn, ``--rounds`` times: the machine's speed
+drifts by tens of percent within minutes, so a ratio is taken within a round and the
+median of the rounds' ratios is printed (with the median of each figure).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import os
 import pickle
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -204,24 +209,64 @@ def _start(target: Target, log: Path) -> subprocess.Popen[bytes]:
 
 
 def _measure(target: Target, client: str, seconds: float, n: int) -> dict[str, float]:
-    process = _start(target, OUT / f"peer-{target.name.split()[0].strip('`')}.log")
+    """One round on a running server: req/s at c=32 and c=1, batch p50s."""
+    _load(client, target.path, target.single, 8, 1.0, target.headers)  # warm up
     row: dict[str, float] = {}
-    try:
-        _load(client, target.path, target.single, 8, 1.0, target.headers)  # warm up
-        for concurrency in (32, 1):
-            row[f"c{concurrency}"] = _load(
-                client, target.path, target.single, concurrency, seconds, target.headers
-            )["rps"]
-        if target.batch is not None:
-            url = target.path + ("/batch" if target.path.endswith("/assign") else "")
-            row["batch"] = _batch_p50(url, target.batch(n), 15, target.headers)
-        if target.columnar:
-            for name, p50 in _columnar_p50(url, n, 15, target.headers).items():
-                row[f"batch {name}"] = p50
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
+    for concurrency in (32, 1):
+        row[f"c{concurrency}"] = _load(
+            client, target.path, target.single, concurrency, seconds, target.headers
+        )["rps"]
+    if target.batch is not None:
+        url = target.path + ("/batch" if target.path.endswith("/assign") else "")
+        row["batch"] = _batch_p50(url, target.batch(n), 15, target.headers)
+    if target.columnar:
+        for name, p50 in _columnar_p50(url, n, 15, target.headers).items():
+            row[f"batch {name}"] = p50
     return row
+
+
+def _rounds(
+    targets: list[Target], client: str, seconds: float, n: int, rounds: int
+) -> list[dict[str, dict[str, float]]]:
+    """Every server up at once, measured in turn, ``rounds`` times: each round's ratios
+    compare servers measured minutes apart at most (this machine's speed drifts)."""
+    processes = []
+    try:
+        for target in targets:
+            log = OUT / f"peer-{target.name.split()[0].strip('`')}.log"
+            processes.append(_start(target, log))
+        return [{t.name: _measure(t, client, seconds, n) for t in targets} for _ in range(rounds)]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=60)
+
+
+Rounds = list[dict[str, dict[str, float]]]
+
+
+def _ratio(rounds: Rounds, name: str, key: str, base: str, base_key: str | None = None) -> float:
+    """The median over rounds of ``name``'s ``key`` against ``base``'s in the same round."""
+    return statistics.median(r[name][key] / r[base][base_key or key] for r in rounds)
+
+
+def _table(rounds: Rounds, names: list[str], batch: int, peers: bool) -> None:
+    echo, bento = names[0], (names[-1] if peers else None)
+    print(f"\n| server | single, c=32 (req/s) | single, c=1 | {batch:,} batch p50 |")
+    print("|---|---|---|---|")
+    for name in names:
+        value = {k: statistics.median(r[name][k] for r in rounds) for k in rounds[0][name]}
+        c32, c1 = (f"{value[c]:,.0f} ({_ratio(rounds, name, c, echo):.2f}x echo)"
+                   for c in ("c32", "c1"))  # fmt: skip
+        cells = {k: f"{value[k]:.1f} ms" for k in value if k.startswith("batch")}
+        if bento:
+            cells = {k: f"{v} ({_ratio(rounds, name, k, bento, 'batch'):.2f}x BentoML)"
+                     for k, v in cells.items()}  # fmt: skip
+        print(f"| {name} | {c32} | {c1} | {cells.get('batch', '-')} |")
+        for key in (k for k in cells if k != "batch"):
+            print(f"| ... `/assign/batch` as {key.removeprefix('batch ')} in and out | - | - | "
+                  f"{cells[key]} |")  # fmt: skip
 
 
 def main() -> None:
@@ -229,6 +274,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto")
     parser.add_argument("--batch", type=int, default=10_000, help="customers in a batch")
+    parser.add_argument("--rounds", type=int, default=3, help="every server measured this often")
     parser.add_argument(
         "--no-peers", action="store_true", help="ours and the echoes only (no peer venvs)"
     )
@@ -242,26 +288,12 @@ def main() -> None:
     if not args.no_peers:
         pickled = _pipeline(models_dir)
         targets += [_mlflow(pickled), _bentoml(pickled)]
-    print(f"load generator: {client}; {args.seconds:g} s per run; 1 worker per server")
-    rows = {t.name: _measure(t, client, args.seconds, args.batch) for t in targets}
-    echo = rows[targets[0].name]
-    bento = None if args.no_peers else rows[targets[-1].name].get("batch")
-    print(f"\n| server | single, c=32 (req/s) | single, c=1 | {args.batch:,} batch p50 |")
-    print("|---|---|---|---|")
-    for name, row in rows.items():
-        c32 = f"{row['c32']:,.0f} ({row['c32'] / echo['c32']:.2f}x echo)"
-        c1 = f"{row['c1']:,.0f} ({row['c1'] / echo['c1']:.2f}x echo)"
-        batch = f"{row['batch']:.1f} ms" if "batch" in row else "-"
-        if "batch" in row and bento:
-            batch += f" ({row['batch'] / bento:.2f}x BentoML)"
-        print(f"| {name} | {c32} | {c1} | {batch} |")
-        for key in (k for k in row if k.startswith("batch ")):
-            columnar = f"{row[key]:.1f} ms" + (
-                f" ({row[key] / bento:.2f}x BentoML)" if bento else ""
-            )
-            print(f"| ... `/assign/batch` as {key.removeprefix('batch ')} in and out | - | - | "
-                  f"{columnar} |")  # fmt: skip
-    print("\ntargets: JSON batch <= 0.5x BentoML; columnar <= 0.15x BentoML; single >= 0.8x echo")
+    print(f"load generator: {client}; {args.seconds:g} s per run; 1 worker per server; "
+          f"{args.rounds} rounds, every server up, measured in turn")  # fmt: skip
+    rounds = _rounds(targets, client, args.seconds, args.batch, args.rounds)
+    _table(rounds, [t.name for t in targets], args.batch, not args.no_peers)
+    print("\nmedians over the rounds; each ratio is the median of the rounds' ratios")
+    print("targets: JSON batch <= 0.5x BentoML; columnar <= 0.15x BentoML; single >= 0.8x echo")
 
 
 if __name__ == "__main__":
