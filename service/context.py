@@ -17,6 +17,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.access_log import AccessLog
 from service.metrics import Metrics
 from service.state import LoadedModel, ModelHolder
 from training.scoring import Assignments
@@ -34,11 +35,8 @@ ASSIGNED = "assigned"
 MODEL_VERSION_HEADER = "x-model-version"
 ASSIGN_ROUTES = frozenset({"/assign", "/assign/batch", "/assign/transactions"})
 UNMATCHED = "unmatched"  # 404s: one label value, whatever path was asked for
-ACCESS_LINE = "%s %s %d %.1f ms"
 
 logger = logging.getLogger(__name__)
-ACCESS_LOGGER = "service.access"
-access_logger = logging.getLogger(ACCESS_LOGGER)
 
 
 def record_assignments(request: Request, result: Assignments) -> None:
@@ -63,6 +61,7 @@ class RequestContextMiddleware:
         self.app = app
         self.holder = holder
         self.metrics = metrics
+        self.access = AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -104,12 +103,6 @@ class RequestContextMiddleware:
                 self.metrics.observe_assignments(assigned)
             except Exception:  # a metric must never fail a request that was answered
                 logger.exception("could not count the assignments of %s %s", method, route)
-        if access_logger.isEnabledFor(logging.INFO):
-            # A record made here, not by makeRecord(): no caller lookup, no path to split, no
-            # extra= loop (an access line is written per request, so its cost counts).
-            args = (method, route, status, seconds * 1000)
-            record = logging.LogRecord(ACCESS_LOGGER, logging.INFO, "", 0, ACCESS_LINE, args, None)
-            record.method, record.route, record.status = method, route, status
-            record.duration_ms = round(seconds * 1000, 3)
-            record.model_version = model.version if model is not None else None
-            access_logger.handle(record)
+        if self.access.enabled():
+            version = model.version if model is not None else None
+            self.access.add(method, route, status, seconds, version)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -73,12 +74,20 @@ def test_metrics_count_requests_per_route_template_and_status(
     }
 
 
+def _wait_for_access_lines(caplog: pytest.LogCaptureFixture, count: int) -> None:
+    deadline = time.monotonic() + 5
+    while sum(r.name == "service.access" for r in caplog.records) < count:
+        assert time.monotonic() < deadline, "the access lines were not written within 5 s"
+        time.sleep(0.01)
+
+
 def test_access_log_is_one_json_line_without_customer_data(
     fresh: TestClient, classic_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.DEBUG):
         fresh.post("/assign/batch", json={"customers": CUSTOMERS})
         fresh.post("/assign", json={"customer_id": "SECRET-5", "annual_income": -77})
+        _wait_for_access_lines(caplog, 2)  # written at the server loop's next turn
     formatter, stamp = JsonFormatter(), ModelVersionFilter(fresh.app.state.models)  # type: ignore[attr-defined]
     lines = []
     for record in caplog.records:
