@@ -21,6 +21,16 @@ SPEC = load_spec("mall-full")
 MODELS = build_request_models(SPEC, [], max_batch=100)
 DECODER = BatchDecoder(SPEC, max_batch=100)
 CLUSTER = [f.name for f in SPEC.cluster_features]
+# The record of segment 1 ("one") of the scorer results the record tests build.
+RECORD_ONE = {
+    "customer_id": "c-1",
+    "segment_id": 1,
+    "segment_name": "one",
+    "distance": 0.5,
+    "confidence": 0.25,
+    "atypical": True,
+    "imputed": ["spending_score"],
+}
 
 anything = st.one_of(
     st.integers(-(10**20), 10**20),
@@ -135,15 +145,7 @@ def test_records_carry_the_record_fields_in_order() -> None:
     )
     [record] = result.records(["c-1"], ["zero", "one"])
     assert tuple(record) == RECORD_FIELDS
-    assert record == {
-        "customer_id": "c-1",
-        "segment_id": 1,
-        "segment_name": "one",
-        "distance": 0.5,
-        "confidence": 0.25,
-        "atypical": True,
-        "imputed": ["spending_score"],
-    }
+    assert record == RECORD_ONE
 
 
 def test_every_form_of_the_record_has_its_fields_in_order() -> None:
@@ -183,15 +185,6 @@ def test_the_encoded_answer_has_the_contract_fields_in_order() -> None:
     AssignmentBatch.model_validate(answer)  # the OpenAPI model of the answer
     assert [tuple(a) for a in answer["assignments"]] == [ANSWER_FIELDS] * 2
     assert answer["model_version"] == "v1"
-    assert answer["assignments"][0] == {
-        "customer_id": "c-1",
-        "segment_id": 1,
-        "segment_name": "one",
-        "distance": 0.5,
-        "confidence": 0.25,
-        "atypical": True,
-        "imputed": ["spending_score"],
-        "campaigns": arms[0],
-    }
+    assert answer["assignments"][0] == RECORD_ONE | {"campaigns": arms[0]}
     assert answer["assignments"][1]["customer_id"] == 'quote " and \\ é'
     assert answer["assignments"][1]["distance"] == 1e-7
