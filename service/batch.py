@@ -57,6 +57,11 @@ def score_batch(model: LoadedModel, media_type: str, body: bytes) -> tuple[Ids, 
     return columns.ids, model.score(columns.values)
 
 
+def _as_list(ids: Ids) -> list[str]:
+    """Ids as a list (a table's Arrow id column is read out only when text is wanted)."""
+    return ids if isinstance(ids, list) else ids.to_pylist()
+
+
 def _wanted(accept: str | None) -> str:
     for part in (accept or "").split(","):
         media_type = part.split(";")[0].strip().lower()
@@ -75,13 +80,13 @@ def batch_response(
     ids, result = scored
     media_type = _wanted(accept)
     if media_type == JSON:
-        texts = ids if isinstance(ids, list) else ids.to_pylist()
+        texts = _as_list(ids)
         arms = campaigns.arms(result.segment.tolist(), texts)
         content = encode_batch(model.version, texts, result, model.segment_names, arms)
         return Response(content, media_type=JSON)
     joined = None
     if campaigns.book is not None:
-        texts = ids if isinstance(ids, list) else ids.to_pylist()
+        texts = _as_list(ids)
         joined = campaigns.column(result.segment.tolist(), texts)
     table = answer_table(ids, result, model.segment_names, joined, model.version)
     return Response(write_table(table, media_type), media_type=media_type)

@@ -132,8 +132,9 @@ def assign_frame(
     *,
     campaigns: CampaignBook | None = None,
     day: date | None = None,
-) -> tuple[pa.Table, pa.Table, tuple[str, ...]]:
-    """Check and assign rows of text columns: (assignments, rejected rows, absent columns).
+) -> tuple[pa.Table, pa.Table, tuple[str, ...], Distinct | None]:
+    """Check and assign rows of text columns: (assignments, rejected rows, absent columns,
+    the distinct answers when the rows were scored once per distinct customer).
 
     An Arrow batch of text (a CSV chunk) is read as columns with clean()'s rules and
     words (:mod:`training.batch_columns`); a frame (Parquet, Dask) goes through clean().
@@ -142,23 +143,6 @@ def assign_frame(
     ``campaigns`` column for ``day`` (see :func:`assign_file`). The Dask engine calls this
     per Parquet partition, so both paths give the same answers.
     """
-    table, rejected, absent, _ = _assign_rows(
-        frame, spec, scorer, names, version, source_rows, campaigns, day
-    )
-    return table, rejected, absent
-
-
-def _assign_rows(
-    frame: pd.DataFrame | pa.RecordBatch,
-    spec: SegmentationSpec,
-    scorer: Scorer,
-    names: list[str],
-    version: str,
-    source_rows: np.ndarray,
-    campaigns: CampaignBook | None,
-    day: date | None,
-) -> tuple[pa.Table, pa.Table, tuple[str, ...], Distinct | None]:
-    """:func:`assign_frame`, and the distinct answers when the rows were scored so."""
     ids, features, rejected, absent, keys = read_chunk(frame, spec, source_rows)
     answers, distinct = _assignments(features, scorer, names, version, keys)
     if campaigns is not None:  # a column of its own per row: no distinct answers then
@@ -237,8 +221,9 @@ def _jobs(
         parsed += len(frame)
         header = frame.schema.names if isinstance(frame, pa.RecordBatch) else frame.columns
         call = partial(
-            _assign_rows, frame, spec, scorer, names, version, source_rows, campaigns, day
-        )
+            assign_frame, frame, spec, scorer, names, version, source_rows,
+            campaigns=campaigns, day=day,
+        )  # fmt: skip
         yield call, (list(map(str, header)), source_rows, parsed, done, total)
 
 

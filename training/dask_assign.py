@@ -76,7 +76,7 @@ def _assigned(number: int, piece: Piece, job: _Job) -> tuple[list[pa.Table], lis
     if piece.row_groups:  # Parquet row groups: one frame, rows numbered from the piece's first
         frame = read_piece(piece)
         rows = np.arange(piece.first_row, piece.first_row + len(frame), dtype=np.int64)
-        table, rejected, _ = assign_frame(
+        table, rejected, _, _ = assign_frame(
             frame, job.spec, job.scorer, list(job.names), job.version, rows,
             campaigns=job.campaigns, day=job.day,
         )  # fmt: skip
